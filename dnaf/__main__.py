@@ -1,0 +1,3 @@
+from dnaf.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,191 @@
+"""Typed configuration: one object, unknown keys rejected, loaded from YAML over the code defaults.
+
+The defaults below are the documented ones in ``config/config.yaml`` (a test keeps the two equal).
+``workflow/schemas/config.schema.yaml`` is generated from these models (``dnaf config-schema``),
+so Snakemake validates against the same definition.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    ValidationError,
+    model_validator,
+)
+
+Split = Literal["train", "test"]
+SPLITS: tuple[Split, ...] = ("train", "test")
+Size = tuple[PositiveInt, PositiveInt]
+"""(height, width) in pixels."""
+
+
+class ConfigError(ValueError):
+    """A configuration file or value that cannot be used; the message names the key."""
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class PublishedCounts(StrictModel):
+    """Counts of the common split (PROTOCOL.md); a difference is reported as a warning."""
+
+    train_images: PositiveInt
+    test_images: PositiveInt
+    train_pairs: PositiveInt
+    test_pairs: PositiveInt
+
+
+class SyntheticConfig(StrictModel):
+    """Parameters of the embedded synthetic dataset (``dnaf make-demo-data``)."""
+
+    seed: int = 0
+    train_identities: PositiveInt = 300
+    test_identities: PositiveInt = 50
+    poses_per_identity: int = Field(6, ge=2)
+    test_pairs_per_identity: PositiveInt = 2
+
+
+class DatasetConfig(StrictModel):
+    """Where a dataset lives and what its files must look like."""
+
+    format: Literal["deepfashion-csv", "deepfashion-nted", "market"]
+    root: Path
+    image_size: Size
+    """(height, width) every image on disk must have."""
+    keypoint_frame: Size | None = None
+    """(height, width) the annotation coordinates refer to; null = image_size. Not used by the
+    NTED layout, whose pose files have their own fixed frame."""
+    image_dirs: dict[Split, str] = Field(default_factory=lambda: {"train": "train", "test": "test"})
+    """Folder (under root) holding each split's images by name; not used by the NTED layout."""
+    skeleton_size: Size
+    """(height, width) of the rendered skeleton images."""
+    disjoint_identities: bool
+    """Whether train and test identities must not overlap (true for Market-1501)."""
+    published_counts: PublishedCounts | None = None
+    synthetic: SyntheticConfig | None = None
+    """Set only for the generated demo dataset."""
+
+    @model_validator(mode="after")
+    def _check_layout_keys(self) -> DatasetConfig:
+        if self.format == "deepfashion-nted" and self.keypoint_frame is not None:
+            raise ValueError("keypoint_frame must be null for the NTED layout (its pose files fix the frame)")
+        if self.synthetic is not None and self.format == "market":
+            raise ValueError("synthetic data is written in a DeepFashion layout, not 'market'")
+        return self
+
+    @property
+    def frame(self) -> tuple[int, int]:
+        """The (height, width) keypoints are normalised by."""
+        return self.keypoint_frame or self.image_size
+
+
+class Datasets(StrictModel):
+    deepfashion: DatasetConfig = DatasetConfig(
+        format="deepfashion-csv",
+        root=Path("data/deepfashion"),
+        image_size=(256, 176),
+        skeleton_size=(256, 176),
+        disjoint_identities=False,
+        published_counts=PublishedCounts(train_images=48674, test_images=4038, train_pairs=101966, test_pairs=8570),
+    )
+    market: DatasetConfig = DatasetConfig(
+        format="market",
+        root=Path("data/market"),
+        image_size=(128, 64),
+        skeleton_size=(128, 64),
+        disjoint_identities=True,
+        published_counts=PublishedCounts(train_images=12936, test_images=19732, train_pairs=263632, test_pairs=12000),
+    )
+    demo: DatasetConfig = DatasetConfig(
+        format="deepfashion-csv",
+        root=Path("data/demo"),
+        image_size=(128, 88),
+        skeleton_size=(256, 176),
+        disjoint_identities=True,
+        synthetic=SyntheticConfig(),
+    )
+
+    def get(self, name: str) -> DatasetConfig:
+        if name not in type(self).model_fields:
+            raise ConfigError(f"unknown dataset {name!r}; expected one of {sorted(type(self).model_fields)}")
+        return getattr(self, name)
+
+
+class Config(StrictModel):
+    """The whole configuration of a dnaf run."""
+
+    workers: int = Field(0, ge=0)
+    """Worker processes for parallel CPU stages (rendering, checks); 0 = all cores."""
+    datasets: Datasets = Datasets()
+
+
+def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _format_errors(source: str, error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "<top level>"
+        reason = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+        lines.append(f"{source}: {key}: {reason}")
+    return "\n".join(lines)
+
+
+def parse_config(documents: list[tuple[str, dict[str, Any]]]) -> Config:
+    """Merge partial config documents (source name, mapping) in order over the defaults."""
+    merged = Config().model_dump(mode="json")
+    for source, document in documents:
+        if not isinstance(document, dict):
+            raise ConfigError(f"{source}: expected a mapping at the top level, got {type(document).__name__}")
+        try:  # validate each document on its own so an error names the file it came from
+            Config.model_validate(_deep_merge(merged, document))
+        except ValidationError as error:
+            raise ConfigError(_format_errors(source, error)) from None
+        merged = _deep_merge(merged, document)
+    return Config.model_validate(merged)
+
+
+def load_config(paths: list[Path] | tuple[Path, ...] = (), inline_json: str | None = None) -> Config:
+    """Defaults, then each YAML file in order, then an inline JSON document (as Snakemake passes)."""
+    documents: list[tuple[str, dict[str, Any]]] = []
+    for path in paths:
+        try:
+            documents.append((str(path), yaml.safe_load(Path(path).read_text()) or {}))
+        except OSError as error:
+            raise ConfigError(f"{path}: cannot read config file: {error.strerror}") from None
+        except yaml.YAMLError as error:
+            raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    if inline_json is not None:
+        try:
+            documents.append(("--config-json", json.loads(inline_json)))
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"--config-json: not valid JSON: {error}") from None
+    return parse_config(documents)
+
+
+def dump_config(config: Config) -> str:
+    """The resolved config as YAML, to be saved beside every result it produced."""
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
+
+
+def config_json_schema() -> dict[str, Any]:
+    """JSON schema of :class:`Config` for ``snakemake.utils.validate``."""
+    schema = Config.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema

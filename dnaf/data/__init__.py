@@ -1,0 +1,1 @@
+"""Dataset readers, checks and the canonical index."""

@@ -1,0 +1,45 @@
+"""Market-1501 reader: ``market-{annotation,pairs}-{train,test}.csv`` and ``train/``, ``test/``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dnaf.config import SPLITS, DatasetConfig, Split
+from dnaf.data.annotation_files import read_keypoint_csv, read_pairs_csv
+from dnaf.data.assemble import Located, assemble_index
+from dnaf.data.index import DatasetIndex
+from dnaf.data.names import market_identity
+from dnaf.data.problems import ProblemLog
+
+
+def market_files(split: Split) -> dict[str, str]:
+    return {
+        "annotation": f"market-annotation-{split}.csv",
+        "pairs": f"market-pairs-{split}.csv",
+    }
+
+
+def read_market(config: DatasetConfig, root: Path, log: ProblemLog) -> DatasetIndex:
+    """Images are the annotated names (junk ``-1``/distractor ``0000`` images included: they belong
+    to the real sets FID uses); each split's images live in ``image_dirs[split]``."""
+    keypoint_rows, pair_rows = [], []
+    for split in SPLITS:
+        files = market_files(split)
+        for row in read_keypoint_csv(root / files["annotation"], root, config.frame, log):
+            keypoint_rows.append(
+                (
+                    Located(split, files["annotation"], f"line {row.line} ({row.name})"),
+                    row,
+                )
+            )
+        for row in read_pairs_csv(root / files["pairs"], root, log):
+            pair_rows.append((Located(split, files["pairs"], f"line {row.line}"), row))
+    return assemble_index(
+        split_lists=None,
+        keypoint_rows=keypoint_rows,
+        pair_rows=pair_rows,
+        frame=config.frame,
+        path_of=lambda name, split: f"{config.image_dirs[split]}/{name}",
+        identity_of=market_identity,
+        log=log,
+    )

@@ -1,0 +1,1 @@
+"""The embedded synthetic demo dataset: procedurally drawn people in a DeepFashion layout."""

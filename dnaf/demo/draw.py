@@ -1,0 +1,199 @@
+"""Drawing a synthetic person: a part label map drawn at 4x, coloured, then box-downsampled.
+
+Drawing labels first and colouring afterwards keeps the picture and its part map exactly
+consistent (the part map is what the appearance metric measures against).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from dnaf.demo.appearance import Look
+from dnaf.demo.figure import (
+    EYE_Y,
+    HEAD_RX,
+    HEAD_RY,
+    HIP_HALF,
+    HIP_Y,
+    SHOULDER_Y,
+    Figure,
+)
+
+PART_LABELS = {
+    "background": 0,
+    "skin": 1,
+    "hair": 2,
+    "upper": 3,
+    "lower": 4,
+    "shoes": 5,
+}
+"""Values of the part label maps written beside the demo images."""
+_EYE = 6  # drawn label for the eyes; coloured dark, counted as skin in the part map
+SUPERSAMPLE = 4
+
+
+class _Canvas:
+    """Draws labels on a supersampled canvas with coordinates given in output pixels."""
+
+    def __init__(self, size: tuple[int, int]) -> None:
+        height, width = size
+        self.image = Image.new("L", (width * SUPERSAMPLE, height * SUPERSAMPLE), 0)
+        self.draw = ImageDraw.Draw(self.image)
+
+    @staticmethod
+    def _xy(point: np.ndarray) -> tuple[float, float]:
+        return float(point[0]) * SUPERSAMPLE, float(point[1]) * SUPERSAMPLE
+
+    def disc(self, centre: np.ndarray, rx: float, ry: float, label: int) -> None:
+        x, y = self._xy(centre)
+        rx, ry = rx * SUPERSAMPLE, ry * SUPERSAMPLE
+        self.draw.ellipse([x - rx, y - ry, x + rx, y + ry], fill=label)
+
+    def capsule(self, start: np.ndarray, end: np.ndarray, width: float, label: int) -> None:
+        self.draw.line(
+            [self._xy(start), self._xy(end)],
+            fill=label,
+            width=max(1, round(width * SUPERSAMPLE)),
+        )
+        for point in (start, end):
+            self.disc(point, width / 2, width / 2, label)
+
+    def polygon(self, points: list[np.ndarray], label: int) -> None:
+        self.draw.polygon([self._xy(p) for p in points], fill=label)
+
+
+def _draw_labels(look: Look, figure: Figure, size: tuple[int, int]) -> np.ndarray:
+    canvas = _Canvas(size)
+    j, h = figure.joints, figure.height
+    neck = j["neck"]
+    top = neck - np.array([0.0, (0.165) * h])
+    side = figure.far_side is not None
+    facing = np.sign(j["nose"][0] - neck[0]) if side else 0.0
+    head = top + np.array([facing * 0.25 * HEAD_RX * h, HEAD_RY * h])
+    back_view = "nose" in figure.hidden and not side
+    upper, lower, skin, hair, shoes = (PART_LABELS[k] for k in ("upper", "lower", "skin", "hair", "shoes"))
+
+    def long_hair() -> None:
+        behind = head + np.array([-facing * 0.35 * HEAD_RX * h, 0.06 * h])
+        canvas.disc(behind, HEAD_RX * 1.15 * h, 0.11 * h, hair)
+
+    def arm(name: str) -> None:
+        canvas.capsule(j[f"{name}_shoulder"], j[f"{name}_elbow"], 0.058 * h, upper)
+        canvas.capsule(
+            j[f"{name}_elbow"],
+            j[f"{name}_wrist"],
+            0.046 * h,
+            upper if look.long_sleeves else skin,
+        )
+        canvas.disc(j[f"{name}_wrist"], 0.028 * h, 0.028 * h, skin)
+
+    def leg(name: str) -> None:
+        canvas.capsule(j[f"{name}_hip"], j[f"{name}_knee"], 0.09 * h, lower)
+        canvas.capsule(j[f"{name}_knee"], j[f"{name}_ankle"], 0.072 * h, lower)
+        toe = np.array([facing * 0.025 * h, 0.01 * h])
+        canvas.disc(j[f"{name}_ankle"] + toe, 0.045 * h if side else 0.035 * h, 0.022 * h, shoes)
+
+    if look.long_hair and not back_view:
+        long_hair()
+    near = ("right", "left")
+    if side:
+        far = figure.far_side
+        near = ("left",) if far == "right" else ("right",)
+        arm(far)
+        leg(far)
+    for name in near:
+        leg(name)
+    half_width = max(figure.width_scale, 0.45)
+    centre_x = (j["left_shoulder"][0] + j["right_shoulder"][0]) / 2
+    hip_x = (j["left_hip"][0] + j["right_hip"][0]) / 2
+    shoulder_y, hip_y = top[1] + (SHOULDER_Y - 0.015) * h, top[1] + HIP_Y * h
+    sw, hw = (0.13 * half_width * h, (HIP_HALF + 0.025) * half_width * h)
+    canvas.polygon(
+        [np.array([hip_x - hw, hip_y - 0.03 * h]), np.array([hip_x + hw, hip_y - 0.03 * h]),
+         np.array([hip_x + hw * 1.05, hip_y + 0.07 * h]), np.array([hip_x - hw * 1.05, hip_y + 0.07 * h])],
+        lower,
+    )  # fmt: skip
+    canvas.polygon(
+        [np.array([centre_x - sw, shoulder_y]), np.array([centre_x + sw, shoulder_y]),
+         np.array([hip_x + hw, hip_y]), np.array([hip_x - hw, hip_y])],
+        upper,
+    )  # fmt: skip
+    canvas.capsule(
+        top + np.array([0.0, 0.11 * h]),
+        top + np.array([0.0, 0.185 * h]),
+        0.05 * h,
+        skin,
+    )
+    for name in near:
+        arm(name)
+    if not back_view:  # hair behind and above the face
+        canvas.disc(
+            head + np.array([-facing * 0.2 * HEAD_RX * h, -0.018 * h]),
+            HEAD_RX * 1.12 * h,
+            HEAD_RY * 0.95 * h,
+            hair,
+        )
+    canvas.disc(head, HEAD_RX * h, HEAD_RY * h, skin)
+    if back_view:
+        canvas.disc(
+            head + np.array([0.0, -0.008 * h]),
+            HEAD_RX * 1.08 * h,
+            HEAD_RY * 1.0 * h,
+            hair,
+        )
+        if look.long_hair:
+            long_hair()
+    for name in ("right_eye", "left_eye"):
+        if name not in figure.hidden:
+            eye = j[name].copy()
+            eye[1] = top[1] + EYE_Y * h
+            canvas.disc(eye, 0.011 * h, 0.011 * h, _EYE)
+    return np.asarray(canvas.image)
+
+
+def _pattern(look: Look, figure: Figure, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W, 3) uint8 garment texture at the supersampled size, anchored to the body."""
+    height, width = shape
+    period = max(2.0, look.pattern_period * figure.height * SUPERSAMPLE)
+    anchor = figure.joints["neck"] * SUPERSAMPLE
+    rows = np.floor((np.arange(height) - anchor[1]) / (period / 2)).astype(int) % 2
+    cols = np.floor((np.arange(width) - anchor[0]) / (period / 2)).astype(int) % 2
+    if look.pattern == "solid":
+        second = np.zeros((height, width), dtype=bool)
+    elif look.pattern == "stripes":
+        second = np.broadcast_to(rows[:, None] == 1, (height, width))
+    else:
+        second = (rows[:, None] ^ cols[None, :]) == 1
+    return np.where(
+        second[..., None],
+        np.array(look.upper_second, np.uint8),
+        np.array(look.upper, np.uint8),
+    )
+
+
+def draw_person(
+    look: Look, figure: Figure, size: tuple[int, int], background: tuple[int, int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """-> (H, W, 3) uint8 RGB picture and (H, W) uint8 part map (values of PART_LABELS)."""
+    labels = _draw_labels(look, figure, size)
+    palette = np.array(
+        [
+            background,
+            look.skin,
+            look.hair,
+            look.upper,
+            look.lower,
+            look.shoes,
+            (30, 25, 25),
+        ],
+        dtype=np.uint8,
+    )
+    rgb = palette[labels]
+    garment = labels == PART_LABELS["upper"]
+    rgb[garment] = _pattern(look, figure, labels.shape)[garment]
+    height, width = size
+    picture = np.asarray(Image.fromarray(rgb).resize((width, height), Image.Resampling.BOX))
+    parts = np.where(labels == _EYE, PART_LABELS["skin"], labels).astype(np.uint8)
+    centre = SUPERSAMPLE // 2  # the label at each output pixel's centre
+    return picture, parts[centre::SUPERSAMPLE, centre::SUPERSAMPLE]

@@ -1,0 +1,1 @@
+"""OpenPose skeleton images: rendering and the on-disk cache."""

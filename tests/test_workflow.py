@@ -1,0 +1,84 @@
+"""The Snakemake workflow, run for real on a tiny demo in a copy of the repository."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.slow
+SMALL = """
+datasets:
+  demo:
+    synthetic: {train_identities: 3, test_identities: 2, poses_per_identity: 3}
+"""
+
+
+def _snakemake(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(
+        os.environ,
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture
+def workflow_copy(tmp_path) -> Path:
+    for item in ("Snakefile", "workflow", "config", "envs"):
+        source = REPO / item
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / item)
+    (tmp_path / "small.yaml").write_text(SMALL)
+    return tmp_path
+
+
+def test_lint_is_clean():
+    result = _snakemake(REPO, "--lint")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
+
+
+def test_demo_data_stage_runs_from_scratch_and_then_has_nothing_to_do(workflow_copy):
+    result = _snakemake(workflow_copy, "--cores", "2", "results/demo/poses", "--configfile", "small.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((workflow_copy / "results/demo/data/check.json").read_text())
+    assert report["errors"] == []
+    images = (workflow_copy / "results/demo/data/images.csv").read_text().splitlines()
+    assert len(images) - 1 == 5 * 3
+    assert len(list((workflow_copy / "results/demo/poses").glob("*.png"))) == 15
+    for rule in ("make_demo_data", "check_data", "index_data", "render_poses"):
+        assert (workflow_copy / "results/logs" / rule).is_dir()
+        assert (workflow_copy / "results/benchmarks" / rule).is_dir()
+    again = _snakemake(workflow_copy, "--cores", "2", "results/demo/poses", "--configfile", "small.yaml")
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_a_data_problem_stops_the_workflow_with_the_report_in_the_log(workflow_copy, tmp_path):
+    root = tmp_path / "broken"
+    result = _snakemake(workflow_copy, "--cores", "1", "data/demo", "--configfile", "small.yaml")
+    assert result.returncode == 0, result.stderr[-2000:]
+    shutil.move(workflow_copy / "data/demo", root)
+    lst = root / "train.lst"
+    lst.write_text(lst.read_text() + "../outside.jpg\n")
+    override = workflow_copy / "broken.yaml"
+    override.write_text(
+        f"datasets:\n  market:\n    root: {root}\n    format: deepfashion-csv\n    image_size: [128, 88]\n"
+        "    disjoint_identities: true\n    published_counts: null\n"
+    )
+    result = _snakemake(
+        workflow_copy, "--cores", "1", "results/market/data/check.json", "--configfile", "small.yaml", "broken.yaml"
+    )
+    assert result.returncode != 0
+    log = (workflow_copy / "results/logs/check_data/market.log").read_text()
+    assert "train.lst: line 10: name '../outside.jpg' contains '..' and would escape the dataset root" in log

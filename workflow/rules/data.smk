@@ -1,0 +1,77 @@
+# Data stage: generate (demo only), check, index, render skeletons.
+
+
+rule make_demo_data:
+    output:
+        directory(dataset_root("demo")),
+    params:
+        config=config_json("datasets", "demo"),
+    log:
+        "results/logs/make_demo_data/demo.log",
+    benchmark:
+        "results/benchmarks/make_demo_data/demo.tsv"
+    threads: workflow.cores
+    conda:
+        "../../envs/dnaf.yaml"
+    shell:
+        "dnaf make-demo-data --out {output} --overwrite --config-json {params.config:q}"
+        " --workers {threads} > {log} 2>&1"
+
+
+rule check_data:
+    input:
+        lambda w: dataset_root(w.dataset),
+    output:
+        "results/{dataset}/data/check.json",
+    params:
+        config=lambda w: config_json("datasets", w.dataset),
+    log:
+        "results/logs/check_data/{dataset}.log",
+    benchmark:
+        "results/benchmarks/check_data/{dataset}.tsv"
+    threads: workflow.cores
+    conda:
+        "../../envs/dnaf.yaml"
+    shell:
+        "dnaf check-data --dataset {wildcards.dataset} --root {input} --report {output}"
+        " --config-json {params.config:q} --workers {threads} > {log} 2>&1"
+
+
+rule index_data:
+    input:
+        root=lambda w: dataset_root(w.dataset),
+        check="results/{dataset}/data/check.json",
+    output:
+        images="results/{dataset}/data/images.csv",
+        pairs="results/{dataset}/data/pairs.csv",
+    params:
+        config=lambda w: config_json("datasets", w.dataset),
+    log:
+        "results/logs/index_data/{dataset}.log",
+    benchmark:
+        "results/benchmarks/index_data/{dataset}.tsv"
+    threads: workflow.cores
+    conda:
+        "../../envs/dnaf.yaml"
+    shell:
+        "dnaf index-data --dataset {wildcards.dataset} --root {input.root} --out results/{wildcards.dataset}/data"
+        " --config-json {params.config:q} --workers {threads} > {log} 2>&1"
+
+
+rule render_poses:
+    input:
+        "results/{dataset}/data/images.csv",
+    output:
+        directory("results/{dataset}/poses"),
+    params:
+        config=lambda w: config_json("datasets", w.dataset),
+    log:
+        "results/logs/render_poses/{dataset}.log",
+    benchmark:
+        "results/benchmarks/render_poses/{dataset}.tsv"
+    threads: workflow.cores
+    conda:
+        "../../envs/dnaf.yaml"
+    shell:
+        "dnaf render-poses --dataset {wildcards.dataset} --index results/{wildcards.dataset}/data --out {output}"
+        " --config-json {params.config:q} --workers {threads} > {log} 2>&1"
