@@ -15,7 +15,7 @@ install: $(STAMP)
 
 $(STAMP): envs/requirements.txt envs/requirements-test.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --disable-pip-version-check -r envs/requirements.txt -r envs/requirements-test.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r envs/requirements.txt -r envs/requirements-test.txt
 	$(BIN)/pip install --disable-pip-version-check --no-deps -e .
 	touch $@
 

@@ -21,4 +21,5 @@ rule demo:
     """The embedded demo: everything that runs on the synthetic dataset."""
     input:
         "results/demo/poses",
+        "results/demo/data/preview.png",
     default_target: True

@@ -193,6 +193,25 @@ def render_poses(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def preview_data(args: argparse.Namespace, config: Config) -> int:
+    import io
+
+    from PIL import Image
+
+    from dnaf.data.index import DatasetIndex
+    from dnaf.data.preview import preview_grid, sample_names
+
+    _, root = _dataset(args, config)
+    index = DatasetIndex.load(args.index)
+    names = sample_names(index, args.count, args.split, args.seed)
+    buffer = io.BytesIO()
+    Image.fromarray(preview_grid(index, root, names, args.tile_height)).save(buffer, format="PNG")
+    with atomic_write(args.out, "wb") as handle:
+        handle.write(buffer.getvalue())
+    logger.info("wrote a preview of %d %s images to %s", len(names), args.split, args.out)
+    return EXIT_OK
+
+
 def make_demo_data(args: argparse.Namespace, config: Config) -> int:
     from dnaf.demo.generate import write_demo_dataset
 
@@ -252,26 +271,22 @@ def build_parser() -> argparse.ArgumentParser:
     _dataset_options(sub)
     sub.add_argument("--out", type=Path, required=True, help="folder for images.csv and pairs.csv")
 
-    sub = verb(
-        "render-poses",
-        render_poses,
-        "render every image's OpenPose skeleton into a cache folder",
-    )
+    sub = verb("render-poses", render_poses, "render every image's OpenPose skeleton into a cache folder")
     sub.add_argument("--dataset", required=True, choices=["deepfashion", "market", "demo"])
-    sub.add_argument(
-        "--index",
-        type=Path,
-        required=True,
-        help="folder with images.csv (from index-data)",
-    )
+    sub.add_argument("--index", type=Path, required=True, help="folder with images.csv (from index-data)")
     sub.add_argument("--out", type=Path, required=True, help="cache folder")
     sub.add_argument("--size", type=_size, help="HEIGHTxWIDTH (default: the dataset's skeleton_size)")
 
-    sub = verb(
-        "make-demo-data",
-        make_demo_data,
-        "write the synthetic demo dataset in a DeepFashion layout",
-    )
+    sub = verb("preview-data", preview_data, "draw a contact sheet of images with their skeletons over them")
+    _dataset_options(sub)
+    sub.add_argument("--index", type=Path, required=True, help="folder with images.csv (from index-data)")
+    sub.add_argument("--out", type=Path, required=True, help="PNG file to write")
+    sub.add_argument("--count", type=int, default=16)
+    sub.add_argument("--split", choices=["train", "test"], default="test")
+    sub.add_argument("--seed", type=int, default=0)
+    sub.add_argument("--tile-height", type=int, default=256)
+
+    sub = verb("make-demo-data", make_demo_data, "write the synthetic demo dataset in a DeepFashion layout")
     sub.add_argument("--out", type=Path, required=True)
     sub.add_argument("--seed", type=int, help="default: datasets.demo.synthetic.seed")
     sub.add_argument("--layout", choices=["csv", "nted"], help="default: from datasets.demo.format")

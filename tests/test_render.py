@@ -116,3 +116,25 @@ def test_index_data_cli(run_cli, small_demo_csv, tmp_path):
     )
     assert result.code == 0
     assert len(DatasetIndex.load(tmp_path / "index").images) == 18
+
+
+def test_preview_draws_the_skeletons_over_the_images(run_cli, small_demo_csv, demo_index, tmp_path):
+    from dnaf.data.preview import overlay_skeleton
+
+    demo_index.save(tmp_path / "index")
+    out = tmp_path / "preview.png"
+    result = run_cli(
+        "preview-data", "--dataset", "demo", "--root", small_demo_csv, "--index", tmp_path / "index",
+        "--out", out, "--count", "5", "--tile-height", "128",
+    )  # fmt: skip
+    assert result.code == 0
+    with Image.open(out) as sheet:
+        assert sheet.size == (8 * 88, 128)  # 5 tiles fill one row of 8
+    # the overlay keeps the picture where no skeleton is drawn and changes it where one is
+    name = demo_index.images.index[0]
+    picture = np.asarray(Image.open(small_demo_csv / demo_index.images.at[name, "path"]))
+    blended = overlay_skeleton(picture, demo_index.keypoints(name))
+    drawn = render_skeleton(demo_index.keypoints(name), picture.shape[:2]).any(axis=2)
+    assert drawn.sum() > 50
+    np.testing.assert_array_equal(blended[~drawn], picture[~drawn])
+    assert (blended[drawn] != picture[drawn]).any()

@@ -75,3 +75,22 @@ rule render_poses:
     shell:
         "dnaf render-poses --dataset {wildcards.dataset} --index results/{wildcards.dataset}/data --out {output}"
         " --config-json {params.config:q} --workers {threads} > {log} 2>&1"
+
+
+rule preview_data:
+    input:
+        root=lambda w: dataset_root(w.dataset),
+        images="results/{dataset}/data/images.csv",
+    output:
+        "results/{dataset}/data/preview.png",
+    params:
+        config=lambda w: config_json("datasets", w.dataset),
+    log:
+        "results/logs/preview_data/{dataset}.log",
+    benchmark:
+        "results/benchmarks/preview_data/{dataset}.tsv"
+    conda:
+        "../../envs/dnaf.yaml"
+    shell:
+        "dnaf preview-data --dataset {wildcards.dataset} --root {input.root} --index results/{wildcards.dataset}/data"
+        " --out {output} --config-json {params.config:q} > {log} 2>&1"
