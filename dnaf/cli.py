@@ -235,6 +235,28 @@ def make_demo_data(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def download_models(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.models.checkpoints import MissingCheckpointError
+    from dnaf.models.checkpoints import download_models as download
+
+    try:
+        download(config.model.stable_diffusion, config.model.swin)
+    except MissingCheckpointError as error:
+        logger.error("%s", error)
+        return EXIT_DATA
+    except Exception as error:  # huggingface_hub raises many kinds (offline, HTTP, auth, disk)
+        logger.error(
+            "could not download the base models (%s: %s). This needs access to the Hugging Face Hub; "
+            "offline, copy stable-diffusion-v1-5 (diffusers format) and swin-base-patch4-window7-224 into %s "
+            "and %s from a machine that has them.",
+            type(error).__name__, str(error).splitlines()[0] if str(error) else "", config.model.stable_diffusion,
+            config.model.swin,
+        )  # fmt: skip
+        return EXIT_DATA
+    logger.info("base models ready in %s and %s", config.model.stable_diffusion, config.model.swin)
+    return EXIT_OK
+
+
 def show_config(args: argparse.Namespace, config: Config) -> int:
     sys.stdout.write(dump_config(config))
     return EXIT_OK
@@ -292,6 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--layout", choices=["csv", "nted"], help="default: from datasets.demo.format")
     sub.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
 
+    verb("download-models", download_models, "fetch SD1.5 and Swin-B into the config's model folders (online)")
     verb("show-config", show_config, "print the resolved configuration")
     sub = verb(
         "config-schema",

@@ -12,14 +12,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PositiveInt,
-    ValidationError,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
+
+from dnaf.models.config import ModelConfig
 
 Split = Literal["train", "test"]
 SPLITS: tuple[Split, ...] = ("train", "test")
@@ -126,6 +121,7 @@ class Config(StrictModel):
     workers: int = Field(0, ge=0)
     """Worker processes for parallel CPU stages (rendering, checks); 0 = all cores."""
     datasets: Datasets = Datasets()
+    model: ModelConfig = ModelConfig()
 
 
 def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:

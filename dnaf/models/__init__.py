@@ -1,0 +1,1 @@
+"""The DNAF model on diffusers: pose adapter, appearance injectors, noise-aware attention."""

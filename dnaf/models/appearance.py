@@ -1,0 +1,31 @@
+"""The constant multi-scale appearance feature: a Swin feature pyramid of the source image."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from transformers import SwinBackbone
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class AppearanceEncoder(nn.Module):
+    """Source images -> Swin tokens per stage, computed once per image (constant over timesteps)."""
+
+    def __init__(self, backbone: SwinBackbone) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+
+    @property
+    def stage_channels(self) -> tuple[int, ...]:
+        """Channels of stages 1..n (Swin-B: 128, 256, 512, 1024)."""
+        return tuple(self.backbone.num_features[1:])
+
+    def forward(self, images: torch.Tensor) -> dict[int, torch.Tensor]:
+        """(B, 3, H, W) in [-1, 1] at the generation size -> {stage: (B, h_s * w_s, C_s)}."""
+        pixels = ((images + 1) / 2 - self.mean.to(images.dtype)) / self.std.to(images.dtype)
+        maps = self.backbone(pixel_values=pixels).feature_maps  # stage1..n, each (B, C_s, h_s, w_s)
+        return {stage: feature.flatten(2).transpose(1, 2) for stage, feature in enumerate(maps, start=1)}

@@ -1,0 +1,138 @@
+"""The DNAF denoiser: frozen UNet + pose adapter + appearance injectors + noise-aware attention.
+
+One UNet call carries ``M`` main rows (the images being generated, possibly several guidance
+branches of one image) and ``R`` reference rows (each source latent noised to the same
+timestep). ``ref_index[m]`` names the reference row main row ``m`` reads, -1 for none.
+"""
+
+from __future__ import annotations
+
+import torch
+from diffusers import AutoencoderKL, T2IAdapter, UNet2DConditionModel
+from torch import nn
+
+from dnaf.models.appearance import AppearanceEncoder
+from dnaf.models.config import ModelConfig
+from dnaf.models.injectors import AppearanceInjectors
+from dnaf.models.noise_aware_attention import RowRouting, install_noise_aware_attention
+
+
+class DNAFModel(nn.Module):
+    def __init__(
+        self,
+        config: ModelConfig,
+        unet: UNet2DConditionModel,
+        adapter: T2IAdapter,
+        prompt_embedding: torch.Tensor,
+        vae: AutoencoderKL | None = None,
+        appearance: AppearanceEncoder | None = None,
+        injectors: AppearanceInjectors | None = None,
+    ) -> None:
+        super().__init__()
+        if config.injectors != (injectors is not None) or (injectors is not None and appearance is None):
+            raise ValueError("config.injectors must match the injectors and appearance encoder given")
+        if (config.space == "latent") != (vae is not None):
+            raise ValueError(f"space '{config.space}' {'needs' if vae is None else 'takes no'} VAE")
+        self.config = config
+        self.unet = unet
+        self.adapter = adapter
+        self.vae = vae
+        self.appearance = appearance
+        self.injectors = injectors
+        self.register_buffer("prompt_embedding", prompt_embedding)  # (1, T, D), the constant prompt
+        self.routing = RowRouting()
+        if config.noise_aware:
+            install_noise_aware_attention(unet, self.routing)
+        if injectors is not None:
+            injectors.attach(unet)
+        self.requires_grad_(False)
+        for module in self.trainable_modules():
+            module.requires_grad_(True)
+
+    def trainable_modules(self) -> list[nn.Module]:
+        modules: list[nn.Module] = [self.adapter]
+        if self.injectors is not None:
+            modules.append(self.injectors)
+        if self.config.train_unet:
+            modules.append(self.unet)
+        if self.config.train_swin and self.appearance is not None:
+            modules.append(self.appearance)
+        return modules
+
+    # -- the spaces ---------------------------------------------------------------------------
+    @property
+    def latent_factor(self) -> int:
+        """Pixels per latent cell along each side (8 for SD1.5's VAE, 1 in pixel space)."""
+        if self.vae is None:
+            return 1
+        return 2 ** (len(self.vae.config.block_out_channels) - 1)
+
+    @torch.no_grad()
+    def encode(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) in [-1, 1] -> the diffusion space: scaled VAE latent means, or the pixels."""
+        if self.vae is None:
+            return images
+        posterior = self.vae.encode(images.to(self.vae.dtype)).latent_dist
+        return posterior.mean * self.vae.config.scaling_factor
+
+    @torch.no_grad()
+    def decode(self, sample: torch.Tensor) -> torch.Tensor:
+        """Inverse of :meth:`encode`: -> (B, 3, H, W) in [-1, 1] (clamped)."""
+        if self.vae is not None:
+            sample = self.vae.decode(sample.to(self.vae.dtype) / self.vae.config.scaling_factor).sample
+        return sample.clamp(-1, 1)
+
+    # -- conditions ---------------------------------------------------------------------------
+    def pose_residuals(self, skeletons: torch.Tensor, keep: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """(B, 3, H, W) skeletons in [0, 1] -> adapter features per UNet level; rows where ``keep`` is
+        False (pose dropped) are zero."""
+        features = self.adapter(skeletons.to(self.adapter.dtype))
+        if keep is not None:
+            mask = keep.to(features[0].dtype).view(-1, 1, 1, 1)
+            features = [feature * mask for feature in features]
+        return features
+
+    def appearance_tokens(self, sources: torch.Tensor) -> dict[int, torch.Tensor] | None:
+        """(R, 3, H, W) source images in [-1, 1] -> Swin tokens per stage (None without injectors)."""
+        if self.appearance is None:
+            return None
+        return self.appearance(sources)
+
+    # -- the denoiser -------------------------------------------------------------------------
+    def forward(
+        self,
+        sample: torch.Tensor,
+        timesteps: torch.Tensor,
+        residuals: list[torch.Tensor] | None,
+        ref_index: torch.Tensor,
+        ref_sample: torch.Tensor | None = None,
+        ref_timesteps: torch.Tensor | None = None,
+        tokens: dict[int, torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        """Predict for the M main rows.
+
+        sample (M, C, h, w) and timesteps (M,): the rows being denoised; residuals: adapter
+        features, each (M, C_l, h_l, w_l), zero rows for a dropped pose; ref_index (M,) long:
+        reference row (and Swin tokens) of each main row, -1 = no style; ref_sample (R, C, h, w)
+        and ref_timesteps (R,): the noised sources (noise-aware feature); tokens: {stage: (R, L,
+        C)} Swin tokens. Returns (M, C, h, w) in the scheduler's prediction type.
+        """
+        num_main = sample.shape[0]
+        rows, steps, row_ref = sample, timesteps, ref_index
+        with_refs = self.config.noise_aware and ref_sample is not None
+        if with_refs:
+            num_refs = ref_sample.shape[0]
+            rows = torch.cat([sample, ref_sample.to(sample.dtype)])
+            steps = torch.cat([timesteps, ref_timesteps])
+            row_ref = torch.cat([ref_index, torch.arange(num_refs, device=ref_index.device)])
+        if residuals is not None:  # a fresh list every call: the UNet pops from it
+            extra = rows.shape[0] - num_main
+            residuals = [torch.cat([r, r.new_zeros((extra, *r.shape[1:]))]) if extra else r for r in residuals]
+        self.routing.set(num_main, ref_index if with_refs else None)
+        if self.injectors is not None:
+            self.injectors.state.set(tokens or {}, row_ref if tokens is not None else None)
+        text = self.prompt_embedding.to(rows.dtype).expand(rows.shape[0], -1, -1)
+        prediction = self.unet(
+            rows, steps, encoder_hidden_states=text, down_intrablock_additional_residuals=residuals
+        ).sample
+        return prediction[:num_main]
