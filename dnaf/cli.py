@@ -239,8 +239,9 @@ def download_models(args: argparse.Namespace, config: Config) -> int:
     from dnaf.models.checkpoints import MissingCheckpointError
     from dnaf.models.checkpoints import download_models as download
 
+    model = config.experiments.get(args.dataset).model
     try:
-        download(config.model.stable_diffusion, config.model.swin)
+        download(model.stable_diffusion, model.swin)
     except MissingCheckpointError as error:
         logger.error("%s", error)
         return EXIT_DATA
@@ -249,11 +250,11 @@ def download_models(args: argparse.Namespace, config: Config) -> int:
             "could not download the base models (%s: %s). This needs access to the Hugging Face Hub; "
             "offline, copy stable-diffusion-v1-5 (diffusers format) and swin-base-patch4-window7-224 into %s "
             "and %s from a machine that has them.",
-            type(error).__name__, str(error).splitlines()[0] if str(error) else "", config.model.stable_diffusion,
-            config.model.swin,
+            type(error).__name__, str(error).splitlines()[0] if str(error) else "", model.stable_diffusion,
+            model.swin,
         )  # fmt: skip
         return EXIT_DATA
-    logger.info("base models ready in %s and %s", config.model.stable_diffusion, config.model.swin)
+    logger.info("base models ready in %s and %s", model.stable_diffusion, model.swin)
     return EXIT_OK
 
 
@@ -314,7 +315,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--layout", choices=["csv", "nted"], help="default: from datasets.demo.format")
     sub.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
 
-    verb("download-models", download_models, "fetch SD1.5 and Swin-B into the config's model folders (online)")
+    sub = verb("download-models", download_models, "fetch SD1.5 and Swin-B into the config's model folders (online)")
+    sub.add_argument(
+        "--dataset",
+        default="deepfashion",
+        choices=["deepfashion", "market", "demo"],
+        help="whose experiments.<dataset>.model folders to fill (default: deepfashion)",
+    )
     verb("show-config", show_config, "print the resolved configuration")
     sub = verb(
         "config-schema",

@@ -14,7 +14,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
-from dnaf.models.config import ModelConfig
+from dnaf.models.config import ModelConfig, TinyConfig
+from dnaf.sampling.config import SampleConfig
+from dnaf.training.config import TrainConfig
 
 Split = Literal["train", "test"]
 SPLITS: tuple[Split, ...] = ("train", "test")
@@ -115,13 +117,68 @@ class Datasets(StrictModel):
         return getattr(self, name)
 
 
+class Experiment(StrictModel):
+    """How one dataset is trained and sampled: the model, its training, its sampling."""
+
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig = TrainConfig()
+    sample: SampleConfig = SampleConfig()
+
+
+DEMO_EXPERIMENT = Experiment(
+    model=ModelConfig(
+        base="tiny",
+        space="pixel",
+        pixel_patch=2,
+        adapter_res_blocks=1,
+        train_unet=True,
+        train_swin=True,
+        tiny=TinyConfig(
+            unet_channels=(32, 64, 64),
+            attention_levels=(True, True, False),
+            attention_heads=1,
+            norm_num_groups=8,
+            swin_embed_dim=16,
+            swin_window=2,
+        ),
+    ),
+    train=TrainConfig(
+        resolution=(64, 44),
+        batch_size=16,
+        max_steps=700,
+        learning_rate=5e-4,
+        warmup_steps=50,
+        ema_decay=0.99,
+        mixed_precision="no",
+        prediction_type="sample",
+        num_workers=0,
+        log_every=10,
+        checkpoint_every=100,
+        keep_checkpoints=2,
+        validate_every=350,
+    ),
+    sample=SampleConfig(steps=25, batch_size=50, shards=2),
+)
+
+
+class Experiments(StrictModel):
+    deepfashion: Experiment = Experiment(train=TrainConfig(resolution=(256, 176)))
+    market: Experiment = Experiment(train=TrainConfig(resolution=(128, 64)))
+    demo: Experiment = DEMO_EXPERIMENT
+
+    def get(self, name: str) -> Experiment:
+        if name not in type(self).model_fields:
+            raise ConfigError(f"unknown dataset {name!r}; expected one of {sorted(type(self).model_fields)}")
+        return getattr(self, name)
+
+
 class Config(StrictModel):
     """The whole configuration of a dnaf run."""
 
     workers: int = Field(0, ge=0)
     """Worker processes for parallel CPU stages (rendering, checks); 0 = all cores."""
     datasets: Datasets = Datasets()
-    model: ModelConfig = ModelConfig()
+    experiments: Experiments = Experiments()
 
 
 def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:

@@ -121,7 +121,8 @@ def test_round_trip_on_the_pretrained_base_stores_only_the_trained_parts(tmp_pat
 
 def test_download_models_offline_fails_with_a_clear_message(run_cli, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    config = f'{{"model": {{"stable_diffusion": "{tmp_path / "sd"}", "swin": "{tmp_path / "swin"}"}}}}'
+    model = {"stable_diffusion": str(tmp_path / "sd"), "swin": str(tmp_path / "swin")}
+    config = json.dumps({"experiments": {"deepfashion": {"model": model}}})
     result = run_cli("download-models", "--config-json", config)
     assert result.code == 1
     assert "could not download the base models" in result.text and "Hugging Face Hub" in result.text

@@ -62,7 +62,7 @@ def tiny_unet(tiny: TinyConfig, channels: int) -> UNet2DConditionModel:
         mid_block_type="UNetMidBlock2DCrossAttn" if tiny.attention_levels[-1] else None,
         layers_per_block=tiny.layers_per_block,
         cross_attention_dim=tiny.text_dim,
-        attention_head_dim=tiny.attention_head_dim,
+        attention_head_dim=tiny.attention_heads,  # diffusers' name for the number of heads
         norm_num_groups=tiny.norm_num_groups,
     )
 
@@ -120,8 +120,8 @@ def build_tiny(config: ModelConfig, image_size: tuple[int, int], seed: int = 0) 
     tiny = config.tiny
     torch.manual_seed(seed)
     vae = tiny_vae(tiny) if config.space == "latent" else None
-    latent_factor = 2 ** (len(tiny.vae_channels) - 1) if vae is not None else 1
-    unet = tiny_unet(tiny, 4 if vae is not None else 3)
+    latent_factor = 2 ** (len(tiny.vae_channels) - 1) if vae is not None else config.pixel_patch
+    unet = tiny_unet(tiny, 4 if vae is not None else 3 * config.pixel_patch**2)
     tokenizer = tiny_tokenizer(tiny.text_max_length)
     prompt = encode_prompt(config.prompt, tokenizer, tiny_text_encoder(tiny, tokenizer), tiny.text_max_length)
     appearance = injectors = None

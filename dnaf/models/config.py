@@ -20,7 +20,8 @@ class TinyConfig(_Strict):
     attention_levels: tuple[bool, ...] = (True, True)
     """Whether each level has transformer blocks (CrossAttn blocks)."""
     layers_per_block: PositiveInt = 1
-    attention_head_dim: PositiveInt = 8
+    attention_heads: PositiveInt = 2
+    """Heads of every attention layer (diffusers calls this attention_head_dim)."""
     norm_num_groups: PositiveInt = 8
     text_dim: PositiveInt = 32
     """CLIP text hidden size = the UNet's cross_attention_dim."""
@@ -37,6 +38,11 @@ class TinyConfig(_Strict):
     def _lengths(self) -> TinyConfig:
         if len(self.attention_levels) != len(self.unet_channels):
             raise ValueError("attention_levels needs one entry per unet_channels entry")
+        if not all(self.attention_levels[:-1]):
+            # diffusers adds a T2I-Adapter residual to an attention-free down block only after its
+            # downsampler, where it no longer matches the adapter level (only the last level, which
+            # has no downsampler, may go without attention, as in SD1.5)
+            raise ValueError("every level but the last needs attention (attention_levels)")
         if len(self.swin_depths) != len(self.swin_heads):
             raise ValueError("swin_depths and swin_heads need the same length")
         return self
@@ -53,6 +59,9 @@ class ModelConfig(_Strict):
     """Swin-B in transformers format (config.json + weights)."""
     space: Literal["latent", "pixel"] = "latent"
     """latent: diffusion on VAE latents (SD1.5); pixel: on the image itself (tiny demo, no VAE)."""
+    pixel_patch: PositiveInt = 1
+    """Pixel space: the diffused sample is the image folded into p x p patches (pixel_unshuffle),
+    exactly invertible, so the UNet starts at 1/p of the image size."""
     prompt: str = "person, white background"
     """The constant text prompt, encoded once by the frozen CLIP text encoder."""
     adapter_type: Literal["full_adapter", "light_adapter"] = "full_adapter"

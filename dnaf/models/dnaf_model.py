@@ -8,6 +8,7 @@ timestep). ``ref_index[m]`` names the reference row main row ``m`` reads, -1 for
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from diffusers import AutoencoderKL, T2IAdapter, UNet2DConditionModel
 from torch import nn
 
@@ -64,22 +65,24 @@ class DNAFModel(nn.Module):
     def latent_factor(self) -> int:
         """Pixels per latent cell along each side (8 for SD1.5's VAE, 1 in pixel space)."""
         if self.vae is None:
-            return 1
+            return self.config.pixel_patch
         return 2 ** (len(self.vae.config.block_out_channels) - 1)
 
     @torch.no_grad()
     def encode(self, images: torch.Tensor) -> torch.Tensor:
-        """(B, 3, H, W) in [-1, 1] -> the diffusion space: scaled VAE latent means, or the pixels."""
+        """(B, 3, H, W) in [-1, 1] -> the diffusion space: scaled VAE latent means, or the pixels
+        folded into patches (B, 3 p^2, H / p, W / p)."""
         if self.vae is None:
-            return images
+            return F.pixel_unshuffle(images, self.config.pixel_patch)
         posterior = self.vae.encode(images.to(self.vae.dtype)).latent_dist
         return posterior.mean * self.vae.config.scaling_factor
 
     @torch.no_grad()
     def decode(self, sample: torch.Tensor) -> torch.Tensor:
         """Inverse of :meth:`encode`: -> (B, 3, H, W) in [-1, 1] (clamped)."""
-        if self.vae is not None:
-            sample = self.vae.decode(sample.to(self.vae.dtype) / self.vae.config.scaling_factor).sample
+        if self.vae is None:
+            return F.pixel_shuffle(sample, self.config.pixel_patch).clamp(-1, 1)
+        sample = self.vae.decode(sample.to(self.vae.dtype) / self.vae.config.scaling_factor).sample
         return sample.clamp(-1, 1)
 
     # -- conditions ---------------------------------------------------------------------------

@@ -38,10 +38,9 @@ class InjectionState:
 class AppearanceInjector(nn.Module):
     """(B, C, H, W) features + (B, L, C_swin) tokens -> features + cross-attention output."""
 
-    def __init__(self, channels: int, context_channels: int, head_dim: int) -> None:
+    def __init__(self, channels: int, context_channels: int, heads: int) -> None:
         super().__init__()
         self.norm = nn.LayerNorm(channels)
-        heads = max(1, channels // head_dim)
         self.attention = Attention(
             query_dim=channels, cross_attention_dim=context_channels, heads=heads, dim_head=channels // heads
         )
@@ -90,16 +89,18 @@ class AppearanceInjectors(ModelMixin, ConfigMixin):
         block_names: tuple[str, ...] = (),
         block_channels: tuple[int, ...] = (),
         block_stages: tuple[int, ...] = (),
+        block_heads: tuple[int, ...] = (),
         stage_channels: tuple[int, ...] = (),
-        head_dim: int = 64,
     ) -> None:
         super().__init__()
-        if not len(block_names) == len(block_channels) == len(block_stages):
-            raise ValueError("block_names, block_channels and block_stages need the same length")
+        if not len(block_names) == len(block_channels) == len(block_stages) == len(block_heads):
+            raise ValueError("block_names, block_channels, block_stages and block_heads need the same length")
         self.injectors = nn.ModuleDict(
             {
-                name.replace(".", "__"): AppearanceInjector(channels, stage_channels[stage - 1], head_dim)
-                for name, channels, stage in zip(block_names, block_channels, block_stages, strict=True)
+                name.replace(".", "__"): AppearanceInjector(channels, stage_channels[stage - 1], heads)
+                for name, channels, stage, heads in zip(
+                    block_names, block_channels, block_stages, block_heads, strict=True
+                )
             }
         )
         self.state = InjectionState()
@@ -114,14 +115,12 @@ class AppearanceInjectors(ModelMixin, ConfigMixin):
             stages = [stages_per_level[level] for _, _, level in blocks]
         else:
             stages = [stage_for_level(level, pixel_factor, len(stage_channels)) for _, _, level in blocks]
-        head_dim = unet.config.attention_head_dim
-        head_dim = head_dim[0] if isinstance(head_dim, (list, tuple)) else head_dim
-        return cls(
+        return cls(  # each injector has as many heads as the transformer block it feeds
             block_names=tuple(name for name, _, _ in blocks),
             block_channels=tuple(module.config.in_channels for _, module, _ in blocks),
             block_stages=tuple(stages),
+            block_heads=tuple(module.config.num_attention_heads for _, module, _ in blocks),
             stage_channels=tuple(stage_channels),
-            head_dim=int(head_dim),
         )
 
     def attach(self, unet: nn.Module) -> None:

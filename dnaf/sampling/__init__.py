@@ -1,0 +1,1 @@
+"""Sampling the test pairs in deterministic, resumable shards."""

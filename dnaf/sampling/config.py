@@ -1,0 +1,24 @@
+"""Typed configuration of sampling the test set (the ``sample:`` part of an experiment)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, PositiveInt
+
+
+class SampleConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    sampler: Literal["ddim", "dpmsolver++"] = "ddim"
+    steps: PositiveInt = 50
+    guidance: Literal["none", "appearance", "disentangled"] = "disentangled"
+    pose_scale: float = 1.0
+    appearance_scale: float = 2.0
+    batch_size: PositiveInt = 8
+    """Pairs per batch. Batches, not pairs, are dealt to shards, so the shard count never changes
+    which pairs share a batch, and no image changes with it."""
+    seed: int = 0
+    """Base seed; each pair's seed derives from it and the pair's names."""
+    shards: PositiveInt = 4
+    """Number of sampling jobs the workflow scatters the test pairs over."""

@@ -1,0 +1,1 @@
+"""Training DNAF with accelerate: data, the diffusion step, checkpoints, logs."""

@@ -1,0 +1,58 @@
+"""Typed configuration of training (the ``train:`` part of an experiment)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
+
+
+class TrainConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    seed: int = 0
+    resolution: tuple[PositiveInt, PositiveInt] | None = None
+    """(height, width) the model is trained and samples at; null = the dataset's image_size."""
+    batch_size: PositiveInt = 8
+    """Pairs per process per forward pass."""
+    gradient_accumulation: PositiveInt = 1
+    max_steps: PositiveInt = 100_000
+    """Optimiser updates (not forward passes)."""
+    learning_rate: PositiveFloat = 1e-4
+    lr_schedule: Literal["constant", "constant_with_warmup", "cosine", "linear"] = "constant_with_warmup"
+    warmup_steps: int = Field(1000, ge=0)
+    weight_decay: NonNegativeFloat = 0.01
+    max_grad_norm: PositiveFloat = 1.0
+    ema_decay: float | None = Field(0.9999, gt=0, lt=1)
+    """Decay of the exponential moving average of the trainable weights; null = no EMA."""
+    mixed_precision: Literal["no", "fp16", "bf16"] = "bf16"
+    gradient_checkpointing: bool = False
+    prediction_type: Literal["epsilon", "sample", "v_prediction"] = "epsilon"
+    style_dropout: float = Field(0.1, ge=0, le=1)
+    """Probability of dropping only the appearance (no reference, injector gate 0)."""
+    pose_dropout: float = Field(0.1, ge=0, le=1)
+    """Probability of dropping only the pose (zero adapter residuals)."""
+    both_dropout: float = Field(0.05, ge=0, le=1)
+    """Probability of dropping both (the e(0,0) branch of disentangled guidance)."""
+    both_directions: bool = True
+    """Use every pair in both directions (source <-> target)."""
+    hflip: float = Field(0.0, ge=0, le=1)
+    """Probability of mirroring a pair (images and keypoints, left/right joints swapped)."""
+    cache_latents: bool = False
+    """Encode every training image with the VAE once, before training (latent space only)."""
+    num_workers: int = Field(4, ge=0)
+    log_every: PositiveInt = 50
+    checkpoint_every: PositiveInt = 2000
+    keep_checkpoints: PositiveInt = 3
+    validate_every: PositiveInt = 2000
+    validation_pairs: PositiveInt = 8
+    validation_steps: PositiveInt = 25
+    """Sampler steps of the validation grids."""
+
+    @model_validator(mode="after")
+    def _check(self) -> TrainConfig:
+        if self.style_dropout + self.pose_dropout + self.both_dropout > 1:
+            raise ValueError("style_dropout + pose_dropout + both_dropout must not exceed 1")
+        if self.cache_latents and self.hflip > 0:
+            raise ValueError("cache_latents stores unflipped latents: set hflip to 0 to use it")
+        return self
