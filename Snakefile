@@ -1,6 +1,8 @@
-# dnaf workflow: raw dataset -> checks -> index -> skeletons (-> training, sampling, scores in
-# later stages). Every rule calls the `dnaf` CLI; the logic lives in the dnaf package.
+# dnaf workflow: raw dataset -> checks -> index -> skeletons -> training -> sharded sampling
+# (-> scores in a later stage). Every rule calls the `dnaf` CLI; the logic lives in the dnaf package.
 from snakemake.utils import min_version, validate
+
+from dnaf.config import parse_config
 
 min_version("9.0")
 
@@ -8,18 +10,21 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-# config/config.yaml holds every key, so the schema need not fill defaults (and cannot inside
-# keys that are null, such as datasets.deepfashion.synthetic).
+# The schema rejects unknown keys and bad values; the defaults of keys left out (experiments.market
+# lists only what differs) come from the same typed model the CLI uses.
 validate(config, "workflow/schemas/config.schema.yaml", set_default=False)
+config.update(parse_config([("config", config)]).model_dump(mode="json"))
 
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/sample.smk"
 
 
 rule demo:
     """The embedded demo: everything that runs on the synthetic dataset."""
     input:
-        "results/demo/poses",
         "results/demo/data/preview.png",
+        "results/demo/samples/manifest.csv",
     default_target: True

@@ -235,6 +235,51 @@ def make_demo_data(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def train(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.training.trainer import Trainer, TrainPaths
+
+    dataset, root = _dataset(args, config)
+    paths = TrainPaths(index=args.index, root=root, poses=args.poses, out=args.out)
+    Trainer(config, args.dataset, paths).run()
+    return EXIT_OK
+
+
+def sample(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.data.index import DatasetIndex
+    from dnaf.pose.cache import SkeletonCache
+    from dnaf.sampling.run import sample_shard
+
+    dataset, root = _dataset(args, config)
+    index = DatasetIndex.load(args.index)
+    skeletons = SkeletonCache(index, args.poses, dataset.skeleton_size)
+    sample_config = config.experiments.get(args.dataset).sample
+    try:
+        manifest = sample_shard(
+            args.model, index, root, skeletons, args.out, sample_config, args.shard, args.num_shards, args.replace_stale
+        )
+    except ValueError as error:  # another model's images in --out, or a bad shard number
+        logger.error("%s", error)
+        return EXIT_USAGE
+    if args.manifest:
+        with atomic_write(args.manifest) as handle:
+            manifest.to_csv(handle, index=False)
+    logger.info("shard %d of %d: %d images in %s", args.shard, args.num_shards, len(manifest), args.out)
+    return EXIT_OK
+
+
+def gather_samples(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.data.index import DatasetIndex
+    from dnaf.sampling.run import gather_samples as gather
+
+    try:
+        joined = gather(DatasetIndex.load(args.index), args.samples, args.manifests, args.out)
+    except ValueError as error:
+        logger.error("%s", error)
+        return EXIT_DATA
+    logger.info("%d generated images, one per test pair, listed in %s", len(joined), args.out)
+    return EXIT_OK
+
+
 def download_models(args: argparse.Namespace, config: Config) -> int:
     from dnaf.models.checkpoints import MissingCheckpointError
     from dnaf.models.checkpoints import download_models as download
@@ -314,6 +359,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--seed", type=int, help="default: datasets.demo.synthetic.seed")
     sub.add_argument("--layout", choices=["csv", "nted"], help="default: from datasets.demo.format")
     sub.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
+
+    sub = verb("train", train, "train DNAF (resumes from the newest checkpoint in --out)")
+    _dataset_options(sub)
+    sub.add_argument("--index", type=Path, required=True, help="folder with images.csv and pairs.csv")
+    sub.add_argument("--poses", type=Path, required=True, help="skeleton cache folder (filled lazily if empty)")
+    sub.add_argument("--out", type=Path, required=True, help="run folder: model/, checkpoints/, logs, grids")
+
+    sub = verb("sample", sample, "generate one shard of the test pairs")
+    _dataset_options(sub)
+    sub.add_argument("--model", type=Path, required=True, help="trained model folder (train's out/model)")
+    sub.add_argument("--index", type=Path, required=True)
+    sub.add_argument("--poses", type=Path, required=True)
+    sub.add_argument("--out", type=Path, required=True, help="folder of generated images (shared by shards)")
+    sub.add_argument("--shard", type=int, default=0)
+    sub.add_argument("--num-shards", type=int, default=1)
+    sub.add_argument("--manifest", type=Path, help="write this shard's CSV (source, target, file, seed) here")
+    sub.add_argument("--replace-stale", action="store_true", help="delete images of another model/settings in --out")
+
+    sub = verb("gather-samples", gather_samples, "check that every test pair has its generated image")
+    sub.add_argument("--index", type=Path, required=True)
+    sub.add_argument("--samples", type=Path, required=True, help="folder of generated images")
+    sub.add_argument("--manifests", type=Path, nargs="+", required=True, help="the shards' CSV files")
+    sub.add_argument("--out", type=Path, required=True, help="joined manifest CSV")
 
     sub = verb("download-models", download_models, "fetch SD1.5 and Swin-B into the config's model folders (online)")
     sub.add_argument(

@@ -145,7 +145,7 @@ DEMO_EXPERIMENT = Experiment(
     train=TrainConfig(
         resolution=(64, 44),
         batch_size=16,
-        max_steps=700,
+        max_steps=500,
         learning_rate=5e-4,
         warmup_steps=50,
         ema_decay=0.99,
@@ -155,7 +155,7 @@ DEMO_EXPERIMENT = Experiment(
         log_every=10,
         checkpoint_every=100,
         keep_checkpoints=2,
-        validate_every=350,
+        validate_every=250,
     ),
     sample=SampleConfig(steps=25, batch_size=50, shards=2),
 )
@@ -172,6 +172,19 @@ class Experiments(StrictModel):
         return getattr(self, name)
 
 
+class LaunchConfig(StrictModel):
+    """How the workflow starts the GPU stages (the command prefix that runs `dnaf <verb>`)."""
+
+    train: str = "dnaf"
+    """e.g. `accelerate launch --multi_gpu --num_processes 8 -m dnaf` for 8 GPUs."""
+    sample: str = "dnaf"
+    """One sampling job per shard; prefix it with accelerate launch to give a shard several GPUs."""
+    train_gpus: int = Field(0, ge=0)
+    """GPUs the training job asks the scheduler for (Snakemake resource `gpu`)."""
+    sample_gpus: int = Field(0, ge=0)
+    """GPUs each sampling shard asks for."""
+
+
 class Config(StrictModel):
     """The whole configuration of a dnaf run."""
 
@@ -179,6 +192,7 @@ class Config(StrictModel):
     """Worker processes for parallel CPU stages (rendering, checks); 0 = all cores."""
     datasets: Datasets = Datasets()
     experiments: Experiments = Experiments()
+    launch: LaunchConfig = LaunchConfig()
 
 
 def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:

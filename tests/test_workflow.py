@@ -82,3 +82,28 @@ def test_a_data_problem_stops_the_workflow_with_the_report_in_the_log(workflow_c
     assert result.returncode != 0
     log = (workflow_copy / "results/logs/check_data/market.log").read_text()
     assert "train.lst: line 10: name '../outside.jpg' contains '..' and would escape the dataset root" in log
+
+
+TRAIN_SMALL = """
+experiments:
+  demo:
+    train: {max_steps: 3, checkpoint_every: 3, validate_every: 3, validation_pairs: 2, log_every: 1}
+    sample: {steps: 2, shards: 2, batch_size: 3}
+"""
+
+
+def test_demo_reaches_the_sampled_test_set_and_resumes_training(workflow_copy):
+    (workflow_copy / "train.yaml").write_text(TRAIN_SMALL)
+    target = "results/demo/samples/manifest.csv"
+    result = _snakemake(workflow_copy, "--cores", "2", target, "--configfile", "small.yaml", "train.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    manifest = (workflow_copy / target).read_text().splitlines()
+    assert manifest[0] == "source,target,file,seed" and len(manifest) == 1 + 2 * 2  # 2 test ids x 2 pairs
+    assert len(list((workflow_copy / "results/demo/samples/images").glob("*.png"))) == 4
+    assert (workflow_copy / "results/demo/train/checkpoints/step-0000003").is_dir()
+    # more steps: the re-run resumes from the step-3 checkpoint instead of starting over
+    (workflow_copy / "train.yaml").write_text(TRAIN_SMALL.replace("max_steps: 3", "max_steps: 4"))
+    result = _snakemake(workflow_copy, "--cores", "2", target, "--configfile", "small.yaml", "train.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = (workflow_copy / "results/logs/train_model/demo.log").read_text()
+    assert "resumed from" in log and "step-0000003 (step 3)" in log

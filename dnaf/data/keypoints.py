@@ -41,3 +41,14 @@ def normalised_to_pixel(xy: np.ndarray, frame: tuple[int, int]) -> np.ndarray:
     missing = np.isnan(yx).any(axis=1)
     yx = np.where(missing[:, None], MISSING, np.rint(np.nan_to_num(yx))).astype(np.int64)
     return yx
+
+
+MIRROR = (0, 1, 5, 6, 7, 2, 3, 4, 11, 12, 13, 8, 9, 10, 15, 14, 17, 16)
+"""Joint order of the mirrored image: each right joint becomes the left one and vice versa."""
+
+
+def mirror_keypoints(xy: np.ndarray) -> np.ndarray:
+    """(18, 2) normalised (x, y) of an image -> those of the image flipped left-right."""
+    mirrored = np.asarray(xy, dtype=np.float64)[list(MIRROR)].copy()
+    mirrored[:, 0] = 1.0 - mirrored[:, 0]
+    return mirrored

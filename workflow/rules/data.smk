@@ -5,7 +5,7 @@ rule make_demo_data:
     output:
         directory(dataset_root("demo")),
     params:
-        config=config_json("datasets", "demo"),
+        config=dataset_json("demo"),
     log:
         "results/logs/make_demo_data/demo.log",
     benchmark:
@@ -24,7 +24,7 @@ rule check_data:
     output:
         "results/{dataset}/data/check.json",
     params:
-        config=lambda w: config_json("datasets", w.dataset),
+        config=lambda w: dataset_json(w.dataset),
     log:
         "results/logs/check_data/{dataset}.log",
     benchmark:
@@ -45,7 +45,7 @@ rule index_data:
         images="results/{dataset}/data/images.csv",
         pairs="results/{dataset}/data/pairs.csv",
     params:
-        config=lambda w: config_json("datasets", w.dataset),
+        config=lambda w: dataset_json(w.dataset),
     log:
         "results/logs/index_data/{dataset}.log",
     benchmark:
@@ -64,7 +64,7 @@ rule render_poses:
     output:
         directory("results/{dataset}/poses"),
     params:
-        config=lambda w: config_json("datasets", w.dataset),
+        config=lambda w: dataset_json(w.dataset),
     log:
         "results/logs/render_poses/{dataset}.log",
     benchmark:
@@ -84,7 +84,7 @@ rule preview_data:
     output:
         "results/{dataset}/data/preview.png",
     params:
-        config=lambda w: config_json("datasets", w.dataset),
+        config=lambda w: dataset_json(w.dataset),
     log:
         "results/logs/preview_data/{dataset}.log",
     benchmark:

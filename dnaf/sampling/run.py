@@ -1,0 +1,157 @@
+"""``dnaf sample``: generate one shard of the test set; ``dnaf gather-samples``: check the set.
+
+Images already complete are skipped, and each PNG is written atomically, so an interrupted run
+resumes without duplicates or truncated files. With several processes (accelerate launch) a
+shard's batches are dealt to them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+from pathlib import Path
+
+import pandas as pd
+import torch
+from accelerate import PartialState
+from PIL import Image
+from tqdm import tqdm
+
+from dnaf.atomic import atomic_write, atomic_write_bytes
+from dnaf.data.index import DatasetIndex
+from dnaf.grid import to_uint8
+from dnaf.models.saving import load_model, read_model_record
+from dnaf.pipeline import DNAFPipeline, Guidance, make_sampler
+from dnaf.pose.cache import SkeletonCache
+from dnaf.sampling.config import SampleConfig
+from dnaf.sampling.shards import pair_seed, pairs_to_sample, shard_batches
+from dnaf.training.dataset import PairDataset
+
+logger = logging.getLogger(__name__)
+
+
+def _png(image) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _complete(path: Path) -> bool:
+    try:
+        with Image.open(path) as image:
+            image.load()
+        return True
+    except (OSError, SyntaxError, ValueError):
+        return False
+
+
+FINGERPRINT = "sampling.json"
+
+
+def fingerprint(model_dir: Path, config: SampleConfig) -> dict:
+    """What the images in a samples folder depend on: the model's files and the sampling settings
+    (all but the shard count, which changes no image)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(model_dir).rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(model_dir).as_posix().encode())
+            digest.update(path.read_bytes())
+    return {"model_sha256": digest.hexdigest(), "sample": config.model_dump(exclude={"shards"})}
+
+
+def claim_folder(out: Path, expected: dict, replace_stale: bool) -> None:
+    """Make sure ``out`` holds only images of this model and these settings."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / FINGERPRINT
+    if path.is_file():
+        found = json.loads(path.read_text())
+        if found == expected:
+            return
+        stale = list(out.glob("*.png"))
+        if stale and not replace_stale:
+            raise ValueError(
+                f"{out} holds {len(stale)} images of another model or other sampling settings; "
+                "pass --replace-stale to delete them, or choose another --out"
+            )
+        for image in stale:
+            image.unlink()
+        logger.warning("deleted %d images of another model/settings from %s", len(stale), out)
+    with atomic_write(path) as handle:
+        json.dump(expected, handle, indent=2)
+
+
+def sample_shard(
+    model_dir: Path,
+    index: DatasetIndex,
+    root: Path,
+    skeletons: SkeletonCache,
+    out: Path,
+    config: SampleConfig,
+    shard: int,
+    num_shards: int,
+    replace_stale: bool = False,
+) -> pd.DataFrame:
+    """Generate this shard's images into ``out``; returns its manifest (source, target, file, seed)."""
+    state = PartialState(cpu=not torch.cuda.is_available())
+    if state.is_main_process:
+        claim_folder(out, fingerprint(model_dir, config), replace_stale)
+    state.wait_for_everyone()
+    record = read_model_record(model_dir)
+    resolution = tuple(record["image_size"])
+    pairs = pairs_to_sample(index)
+    batches = shard_batches(len(pairs), config.batch_size, shard, num_shards)
+    mine = batches[state.process_index :: state.num_processes]
+    todo = [b for b in mine if not all(_complete(out / pairs.at[i, "file"]) for i in b)]
+    logger.info(
+        "shard %d/%d: %d batches, %d to do (process %d)", shard, num_shards, len(mine), len(todo), state.process_index
+    )
+    if todo:
+        model, scheduler = load_model(model_dir)
+        model = model.to(state.device).eval()
+        pipeline = DNAFPipeline(model, make_sampler(config.sampler, scheduler))
+        guidance = Guidance(config.guidance, config.pose_scale, config.appearance_scale)
+        data = PairDataset(index, root, skeletons, list(zip(pairs["source"], pairs["target"], strict=True)), resolution)
+        out.mkdir(parents=True, exist_ok=True)
+        for batch in tqdm(todo, desc=f"shard {shard}", disable=not state.is_local_main_process):
+            items = [data[i] for i in batch]
+            seeds = [pair_seed(config.seed, pairs.at[i, "source"], pairs.at[i, "target"]) for i in batch]
+            generators = [torch.Generator(state.device).manual_seed(s) for s in seeds]
+            images = pipeline(
+                torch.stack([item["source"] for item in items]).to(state.device),
+                torch.stack([item["skeleton"] for item in items]).to(state.device),
+                generators, config.steps, guidance,
+            )  # fmt: skip
+            for i, image in zip(batch, to_uint8(images), strict=True):
+                atomic_write_bytes(out / pairs.at[i, "file"], _png(image))
+    positions = [i for b in batches for i in b]
+    manifest = pairs.loc[positions].copy()
+    manifest["seed"] = [
+        pair_seed(config.seed, s, t) for s, t in zip(manifest["source"], manifest["target"], strict=True)
+    ]
+    return manifest
+
+
+def gather_samples(index: DatasetIndex, samples: Path, manifests: list[Path], out: Path) -> pd.DataFrame:
+    """Join the shard manifests; refuse when any test pair lacks its image or has two."""
+    joined = pd.concat([pd.read_csv(m, dtype=str, keep_default_na=False) for m in manifests], ignore_index=True)
+    expected = pairs_to_sample(index)
+    problems = []
+    duplicated = joined["file"][joined["file"].duplicated()]
+    if len(duplicated):
+        problems.append(f"{len(duplicated)} pair(s) appear in more than one shard, e.g. {duplicated.iloc[0]}")
+    missing_rows = sorted(set(expected["file"]) - set(joined["file"]))
+    if missing_rows:
+        problems.append(f"{len(missing_rows)} test pair(s) are in no shard manifest, e.g. {missing_rows[0]}")
+    absent = [f for f in joined["file"] if not _complete(samples / f)]
+    if absent:
+        problems.append(f"{len(absent)} image(s) are missing or unreadable in {samples}, e.g. {absent[0]}")
+    if problems or len(joined) != len(expected):
+        raise ValueError(
+            f"{len(joined)} generated images for {len(expected)} test pairs: "
+            + "; ".join(problems or ["count differs"])
+        )
+    with atomic_write(out) as handle:
+        joined.sort_values("file").to_csv(handle, index=False)
+    return joined

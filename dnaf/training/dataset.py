@@ -1,0 +1,92 @@
+"""Training pairs: source image, target image and target skeleton at the generation size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from dnaf.data.index import DatasetIndex
+from dnaf.data.keypoints import mirror_keypoints
+from dnaf.pose.cache import SkeletonCache
+from dnaf.pose.render import render_skeleton
+
+
+def load_image(path: Path, size: tuple[int, int]) -> np.ndarray:
+    """(H, W, 3) uint8 RGB at ``size`` (height, width), bicubic resize when needed."""
+    with Image.open(path) as image:
+        image = image.convert("RGB")
+        if (image.height, image.width) != tuple(size):
+            image = image.resize((size[1], size[0]), Image.Resampling.BICUBIC)
+        return np.asarray(image)
+
+
+def to_tensor(image: np.ndarray, signed: bool) -> torch.Tensor:
+    """(H, W, 3) uint8 -> (3, H, W) float in [-1, 1] (signed) or [0, 1]."""
+    tensor = torch.from_numpy(np.array(image)).permute(2, 0, 1).float() / 255.0  # a writable copy
+    return tensor * 2 - 1 if signed else tensor
+
+
+def ordered_pairs(index: DatasetIndex, split: str, both_directions: bool) -> list[tuple[str, str]]:
+    """The split's (source, target) pairs, each once, optionally also reversed."""
+    pairs = index.pairs.loc[index.pairs["split"] == split, ["source", "target"]].itertuples(index=False)
+    ordered = [tuple(p) for p in pairs]
+    if both_directions:
+        ordered += [(target, source) for source, target in ordered]
+    return list(dict.fromkeys(ordered))
+
+
+class PairDataset(torch.utils.data.Dataset):
+    """Item i -> {source, target: (3, H, W) in [-1, 1]; skeleton: (3, H, W) in [0, 1] of the
+    target pose; source_name, target_name}. A mirrored pair (probability ``hflip``, drawn from
+    (seed, epoch, i) so it does not depend on worker processes) flips both images and draws the
+    skeleton of the mirrored keypoints."""
+
+    def __init__(
+        self,
+        index: DatasetIndex,
+        root: Path,
+        skeletons: SkeletonCache,
+        pairs: list[tuple[str, str]],
+        resolution: tuple[int, int],
+        hflip: float = 0.0,
+        seed: int = 0,
+    ) -> None:
+        self.index, self.root, self.skeletons = index, Path(root), skeletons
+        self.pairs, self.resolution, self.hflip, self.seed = pairs, tuple(resolution), hflip, seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def _image(self, name: str) -> np.ndarray:
+        return load_image(self.root / self.index.images.at[name, "path"], self.resolution)
+
+    def _skeleton(self, name: str, mirrored: bool) -> np.ndarray:
+        if mirrored:
+            skeleton = render_skeleton(mirror_keypoints(self.index.keypoints(name)), self.skeletons.size)
+        else:
+            skeleton = self.skeletons[name]
+        if skeleton.shape[:2] != self.resolution:
+            resized = Image.fromarray(skeleton).resize((self.resolution[1], self.resolution[0]), Image.Resampling.BOX)
+            skeleton = np.asarray(resized)
+        return skeleton
+
+    def __getitem__(self, i: int) -> dict:
+        source, target = self.pairs[i]
+        mirrored = self.hflip > 0 and np.random.default_rng([self.seed, self.epoch, i]).uniform() < self.hflip
+        source_image, target_image = self._image(source), self._image(target)
+        if mirrored:
+            source_image, target_image = source_image[:, ::-1], target_image[:, ::-1]
+        return {
+            "source": to_tensor(source_image, signed=True),
+            "target": to_tensor(target_image, signed=True),
+            "skeleton": to_tensor(self._skeleton(target, mirrored), signed=False),
+            "source_name": source,
+            "target_name": target,
+        }

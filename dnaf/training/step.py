@@ -1,0 +1,73 @@
+"""One DNAF training step: noise target and source to the same timestep, drop conditions, one
+UNet call on [main | reference] rows, MSE on the main rows only."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from diffusers import DDPMScheduler
+from torch import nn
+
+from dnaf.models.dnaf_model import DNAFModel
+from dnaf.training.config import TrainConfig
+
+
+def drop_conditions(batch: int, config: TrainConfig, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """-> (ref_index (B,) long, -1 where the appearance is dropped; pose_keep (B,) bool).
+
+    One uniform draw per row: [0, style) drops the appearance, [style, style + pose) the pose,
+    the next ``both_dropout`` both; the text is never dropped.
+    """
+    u = torch.rand(batch, device=device)
+    style_only = u < config.style_dropout
+    pose_only = (u >= config.style_dropout) & (u < config.style_dropout + config.pose_dropout)
+    both = (u >= config.style_dropout + config.pose_dropout) & (
+        u < config.style_dropout + config.pose_dropout + config.both_dropout
+    )
+    ref_index = torch.arange(batch, device=device)
+    ref_index = torch.where(style_only | both, torch.full_like(ref_index, -1), ref_index)
+    return ref_index, ~(pose_only | both)
+
+
+def regression_target(
+    scheduler: DDPMScheduler, clean: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor
+) -> torch.Tensor:
+    prediction_type = scheduler.config.prediction_type
+    if prediction_type == "epsilon":
+        return noise
+    if prediction_type == "sample":
+        return clean
+    if prediction_type == "v_prediction":
+        return scheduler.get_velocity(clean, noise, timesteps)
+    raise ValueError(f"unsupported prediction_type {prediction_type!r}")
+
+
+class DiffusionLoss(nn.Module):
+    """The whole training step as one module, so that under DDP every trainable part (adapter,
+    injectors, and the UNet / Swin when trained) runs inside the wrapped forward and has its
+    gradients synchronised."""
+
+    def __init__(self, model: DNAFModel, scheduler: DDPMScheduler, config: TrainConfig) -> None:
+        super().__init__()
+        self.model, self.scheduler, self.config = model, scheduler, config
+
+    def forward(self, batch: dict, latents: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """batch: source, target (B, 3, H, W) in [-1, 1] and skeleton (B, 3, H, W) in [0, 1];
+        latents: cached (target, source) diffusion-space samples, else encoded here."""
+        model, scheduler = self.model, self.scheduler
+        sources = batch["source"]
+        if latents is None:
+            latents = (model.encode(batch["target"]), model.encode(sources))
+        clean, clean_source = (x.float() for x in latents)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and model.config.train_swin):
+            tokens = model.appearance_tokens(sources)
+        size = clean.shape[0]
+        timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (size,), device=clean.device)
+        noise, source_noise = torch.randn_like(clean), torch.randn_like(clean_source)
+        noisy = scheduler.add_noise(clean, noise, timesteps)
+        noisy_source = scheduler.add_noise(clean_source, source_noise, timesteps)  # the SAME timestep
+        ref_index, pose_keep = drop_conditions(size, self.config, clean.device)
+        residuals = model.pose_residuals(batch["skeleton"], pose_keep)
+        prediction = model(noisy, timesteps, residuals, ref_index, noisy_source, timesteps, tokens)
+        target = regression_target(scheduler, clean, noise, timesteps)
+        return F.mse_loss(prediction.float(), target.float())

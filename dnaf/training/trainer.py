@@ -1,0 +1,316 @@
+"""``dnaf train``: accelerate training loop with resume, EMA, checkpoints, logs and grids.
+
+Steps count optimiser updates. Re-running the same command resumes from the newest complete
+checkpoint in ``out/checkpoints``; the result then equals an uninterrupted run with the same seed
+(the data order, augmentations and random states are all restored).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from accelerate import Accelerator
+from accelerate.utils import DistributedDataParallelKwargs, set_seed
+from diffusers.optimization import get_scheduler
+from diffusers.training_utils import EMAModel
+from PIL import Image
+from tqdm import tqdm
+
+from dnaf.atomic import atomic_write
+from dnaf.config import Config, DatasetConfig, Experiment, dump_config
+from dnaf.data.index import DatasetIndex
+from dnaf.grid import image_grid, to_uint8
+from dnaf.models.build import build_tiny, load_pretrained
+from dnaf.models.dnaf_model import DNAFModel
+from dnaf.models.saving import save_model
+from dnaf.pipeline import DNAFPipeline, Guidance, make_sampler
+from dnaf.pose.cache import SkeletonCache
+from dnaf.training import checkpoints
+from dnaf.training.dataset import PairDataset, ordered_pairs
+from dnaf.training.latents import LatentCache
+from dnaf.training.plots import plot_loss
+from dnaf.training.step import DiffusionLoss
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainPaths:
+    """Where training reads and writes; everything is derived from ``out``."""
+
+    index: Path
+    root: Path
+    poses: Path
+    out: Path
+
+    @property
+    def model(self) -> Path:
+        return self.out / "model"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.out / "checkpoints"
+
+    @property
+    def log(self) -> Path:
+        return self.out / "train_log.jsonl"
+
+
+class EpochSampler(torch.utils.data.Sampler):
+    """A permutation of the dataset that depends only on (seed, epoch)."""
+
+    def __init__(self, size: int, seed: int) -> None:
+        self.size, self.seed, self.epoch = size, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self):
+        return iter(np.random.default_rng([self.seed, self.epoch]).permutation(self.size).tolist())
+
+
+def build_model(experiment: Experiment, resolution: tuple[int, int]) -> tuple[DNAFModel, object]:
+    if experiment.model.base == "tiny":
+        return build_tiny(experiment.model, resolution, seed=experiment.train.seed)
+    return load_pretrained(experiment.model)
+
+
+def _resolution(experiment: Experiment, dataset: DatasetConfig) -> tuple[int, int]:
+    return tuple(experiment.train.resolution or dataset.image_size)
+
+
+class Trainer:
+    def __init__(self, config: Config, dataset_name: str, paths: TrainPaths) -> None:
+        self.config, self.paths = config, paths
+        self.experiment = config.experiments.get(dataset_name)
+        self.dataset_config = config.datasets.get(dataset_name)
+        self.train_config = tc = self.experiment.train
+        self.resolution = _resolution(self.experiment, self.dataset_config)
+        self.accelerator = Accelerator(
+            cpu=not torch.cuda.is_available(),  # without it, ranks on a CPU machine never join (gloo)
+            mixed_precision=tc.mixed_precision,
+            gradient_accumulation_steps=tc.gradient_accumulation,
+            kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
+        )
+        set_seed(tc.seed)  # the same initial weights on every process
+        self.model, scheduler = build_model(self.experiment, self.resolution)
+        # a new scheduler, not register_to_config: from_config copies ignore the latter
+        self.scheduler = type(scheduler).from_config(scheduler.config, prediction_type=tc.prediction_type)
+        if tc.gradient_checkpointing:
+            self.model.unet.enable_gradient_checkpointing()
+        self._cast_frozen_parts()
+        self.parameters = [p for module in self.model.trainable_modules() for p in module.parameters()]
+        self.index = DatasetIndex.load(paths.index)
+        skeletons = SkeletonCache(self.index, paths.poses, self.dataset_config.skeleton_size)
+        pairs = ordered_pairs(self.index, "train", tc.both_directions)
+        self.dataset = PairDataset(self.index, paths.root, skeletons, pairs, self.resolution, tc.hflip, tc.seed)
+        self.validation = PairDataset(
+            self.index, paths.root, skeletons, ordered_pairs(self.index, "test", False)[: tc.validation_pairs],
+            self.resolution,
+        )  # fmt: skip
+
+    def _cast_frozen_parts(self) -> None:
+        """Frozen parts run in the mixed-precision dtype; trainable ones stay float32."""
+        dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(self.train_config.mixed_precision)
+        if dtype is None:
+            return
+        trainable = {id(m) for m in self.model.trainable_modules()}
+        for module in (self.model.unet, self.model.vae, self.model.appearance):
+            if module is not None and id(module) not in trainable:
+                module.to(dtype)
+
+    # -- the loop -----------------------------------------------------------------------------
+    def run(self) -> Path:
+        tc, accelerator = self.train_config, self.accelerator
+        optimizer = torch.optim.AdamW(self.parameters, lr=tc.learning_rate, weight_decay=tc.weight_decay)
+        processes = accelerator.num_processes
+        lr_scheduler = get_scheduler(
+            tc.lr_schedule, optimizer, num_warmup_steps=tc.warmup_steps * processes,
+            num_training_steps=tc.max_steps * processes,
+        )  # fmt: skip
+        ema = EMAModel(self.parameters, decay=tc.ema_decay) if tc.ema_decay else None
+        sampler = EpochSampler(len(self.dataset), tc.seed)
+        loader = torch.utils.data.DataLoader(  # its own generator: making an iterator (a resume makes
+            # one more) must not draw from the global random state the checkpoints restore
+            self.dataset, batch_size=tc.batch_size, sampler=sampler, num_workers=tc.num_workers, drop_last=True,
+            generator=torch.Generator().manual_seed(tc.seed),
+        )  # fmt: skip
+        if len(loader) == 0:
+            raise ValueError(f"{len(self.dataset)} training pairs is fewer than one batch of {tc.batch_size}")
+        loss_module = DiffusionLoss(self.model, self.scheduler, tc)
+        loss_module, optimizer, loader, lr_scheduler = accelerator.prepare(loss_module, optimizer, loader, lr_scheduler)
+        self.model.to(accelerator.device)
+        if ema is not None:
+            ema.to(accelerator.device)
+        latents = LatentCache.prepare(self, accelerator) if tc.cache_latents else None
+
+        step = self._resume(optimizer, lr_scheduler, ema)
+        batches_per_epoch = len(loader)
+        done = step * tc.gradient_accumulation
+        epoch, skip = divmod(done, batches_per_epoch)
+        bar = tqdm(total=tc.max_steps, initial=step, desc="training", disable=not accelerator.is_local_main_process)
+        started, seen = time.perf_counter(), 0
+        losses: list[float] = []
+        while step < tc.max_steps:
+            sampler.set_epoch(epoch)
+            self.dataset.set_epoch(epoch)
+            batches = accelerator.skip_first_batches(loader, skip) if skip else loader
+            for batch in batches:
+                with accelerator.accumulate(loss_module):
+                    cached = latents.lookup(batch, accelerator.device) if latents is not None else None
+                    loss = loss_module(batch, cached)
+                    accelerator.backward(loss)
+                    if accelerator.sync_gradients:
+                        accelerator.clip_grad_norm_(self.parameters, tc.max_grad_norm)
+                    optimizer.step()
+                    lr_scheduler.step()
+                    optimizer.zero_grad(set_to_none=True)
+                losses.append(accelerator.gather(loss.detach()).mean().item())
+                seen += batch["source"].shape[0] * processes
+                if not accelerator.sync_gradients:
+                    continue
+                step += 1
+                bar.update(1)
+                if ema is not None:
+                    ema.step(self.parameters)
+                if step % tc.log_every == 0 or step == tc.max_steps:
+                    rate = seen / (time.perf_counter() - started)
+                    self._log(step, epoch, float(np.mean(losses)), lr_scheduler.get_last_lr()[0], rate)
+                    losses, seen, started = [], 0, time.perf_counter()
+                if step % tc.validate_every == 0 or step == tc.max_steps:
+                    self._validate(step, ema)
+                if step % tc.checkpoint_every == 0 or step == tc.max_steps:
+                    self._checkpoint(step, optimizer, lr_scheduler, ema)
+                if step >= tc.max_steps:
+                    break
+            epoch, skip = epoch + 1, 0
+        bar.close()
+        self._finish(ema)
+        return self.paths.model
+
+    # -- pieces ---------------------------------------------------------------------------------
+    def _log(self, step: int, epoch: int, loss: float, lr: float, rate: float) -> None:
+        if not self.accelerator.is_main_process:
+            return
+        record = {"step": step, "epoch": epoch, "loss": loss, "lr": lr, "samples_per_s": rate}
+        with self.paths.log.open("a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        logger.info("step %d: loss %.4f, lr %.2e, %.1f samples/s", step, loss, lr, rate)
+
+    def _checkpoint(self, step: int, optimizer, lr_scheduler, ema) -> None:
+        accelerator, directory = self.accelerator, self.paths.checkpoints
+        staging = checkpoints.staging_folder(directory, step)
+        if accelerator.is_main_process:
+            staging.mkdir(parents=True, exist_ok=True)
+        accelerator.wait_for_everyone()
+        checkpoints.save_random_state(staging / f"random_{accelerator.process_index}")
+        if accelerator.is_main_process:
+            trainable = {
+                n: p
+                for m in self.model.trainable_modules()
+                for n, p in m.named_parameters(prefix=_prefix(self.model, m))
+            }
+            checkpoints.save_state_dict(trainable, staging / "trainable")
+            checkpoints.save_state_dict(optimizer.state_dict(), staging / "optimizer")
+            checkpoints.save_state_dict(lr_scheduler.state_dict(), staging / "lr_scheduler")
+            if ema is not None:
+                checkpoints.save_state_dict(ema.state_dict(), staging / "ema")
+            (staging / "progress.json").write_text(json.dumps({"step": step, "processes": accelerator.num_processes}))
+        accelerator.wait_for_everyone()
+        if accelerator.is_main_process:
+            final = checkpoints.publish(directory, step, self.train_config.keep_checkpoints)
+            plot_loss(self.paths.log, self.paths.out / "loss.png")
+            logger.info("checkpoint %s", final)
+        accelerator.wait_for_everyone()
+
+    def _resume(self, optimizer, lr_scheduler, ema) -> int:
+        available = checkpoints.list_checkpoints(self.paths.checkpoints)
+        if self.accelerator.is_main_process:  # the config of this (possibly resumed) run
+            self.paths.out.mkdir(parents=True, exist_ok=True)
+            with atomic_write(self.paths.out / "config.resolved.yaml") as handle:
+                handle.write(dump_config(self.config))
+        if not available:
+            if self.accelerator.is_main_process:
+                self.paths.log.unlink(missing_ok=True)
+            return 0
+        latest = available[-1]
+        progress = json.loads((latest / "progress.json").read_text())
+        if progress["processes"] != self.accelerator.num_processes:
+            raise ValueError(
+                f"{latest} was written by {progress['processes']} process(es); resume with the same number"
+            )
+        state = checkpoints.load_state_dict(latest / "trainable")
+        with torch.no_grad():
+            for module in self.model.trainable_modules():
+                for name, parameter in module.named_parameters(prefix=_prefix(self.model, module)):
+                    parameter.copy_(state[name])
+        optimizer.load_state_dict(checkpoints.load_state_dict(latest / "optimizer"))
+        lr_scheduler.load_state_dict(checkpoints.load_state_dict(latest / "lr_scheduler"))
+        if ema is not None:
+            ema.load_state_dict(checkpoints.load_state_dict(latest / "ema"))
+        checkpoints.load_random_state(latest / f"random_{self.accelerator.process_index}")
+        step = progress["step"]
+        if self.accelerator.is_main_process:  # drop log lines written after the checkpoint
+            lines = self.paths.log.read_text().splitlines() if self.paths.log.exists() else []
+            kept = [line for line in lines if json.loads(line)["step"] <= step]
+            with atomic_write(self.paths.log) as handle:
+                handle.write("".join(line + "\n" for line in kept))
+        logger.info("resumed from %s (step %d)", latest, step)
+        return step
+
+    @torch.no_grad()
+    def _validate(self, step: int, ema) -> None:
+        if not self.accelerator.is_main_process or len(self.validation) == 0:
+            return
+        if ema is not None:
+            ema.store(self.parameters)
+            ema.copy_to(self.parameters)
+        items = [self.validation[i] for i in range(len(self.validation))]
+        device = self.accelerator.device
+        sources = torch.stack([item["source"] for item in items]).to(device)
+        skeletons = torch.stack([item["skeleton"] for item in items]).to(device)
+        generators = [torch.Generator(device).manual_seed(i) for i in range(len(items))]
+        pipeline = DNAFPipeline(self.model.eval(), make_sampler("ddim", self.scheduler))
+        with self.accelerator.autocast():
+            generated = pipeline(sources, skeletons, generators, self.train_config.validation_steps, Guidance("none"))
+        self.model.train()
+        if ema is not None:
+            ema.restore(self.parameters)
+        columns = (
+            to_uint8(skeletons * 2 - 1),
+            to_uint8(sources),
+            to_uint8(torch.stack([i["target"] for i in items])),
+            to_uint8(generated),
+        )
+        rows = [list(row) for row in zip(*columns, strict=True)]
+        grid = image_grid(rows, ["pose", "source", "target", "generated"])
+        path = self.paths.out / "validation" / f"{checkpoints.checkpoint_name(step)}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(grid).save(path)
+
+    def _finish(self, ema) -> None:
+        self.accelerator.wait_for_everyone()
+        if not self.accelerator.is_main_process:
+            return
+        if ema is not None:
+            ema.copy_to(self.parameters)
+        save_model(self.model, self.scheduler, self.paths.model, self.resolution)
+        plot_loss(self.paths.log, self.paths.out / "loss.png")
+        logger.info("saved the trained model (EMA weights) to %s", self.paths.model)
+
+
+def _prefix(model: DNAFModel, module: torch.nn.Module) -> str:
+    """The attribute name of ``module`` in ``model`` (adapter, injectors, unet, appearance)."""
+    for name, child in model.named_children():
+        if child is module:
+            return name
+    raise ValueError("module is not a direct child of the model")

@@ -1,0 +1,125 @@
+"""Training on a tiny model and the small demo dataset: outputs, resume, two processes."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from dnaf.config import Config, load_config
+from dnaf.data.load import inspect_dataset
+from dnaf.training.trainer import Trainer, TrainPaths
+
+TINY_RUN = {
+    "model": {"base": "tiny", "space": "pixel", "adapter_res_blocks": 1, "train_unet": True},
+    "train": {
+        "resolution": [32, 24], "batch_size": 4, "max_steps": 6, "learning_rate": 0.001, "warmup_steps": 2,
+        "ema_decay": 0.9, "mixed_precision": "no", "prediction_type": "sample", "num_workers": 0, "log_every": 1,
+        "checkpoint_every": 3, "keep_checkpoints": 2, "validate_every": 6, "validation_pairs": 2,
+        "validation_steps": 2, "hflip": 0.5,
+    },
+    "sample": {"steps": 2, "batch_size": 3, "guidance": "appearance"},
+}  # fmt: skip
+
+
+def tiny_config(**train) -> Config:
+    run = json.loads(json.dumps(TINY_RUN))
+    run["train"].update(train)
+    return load_config([], json.dumps({"experiments": {"demo": run}}))
+
+
+@pytest.fixture(scope="module")
+def demo_index_dir(small_demo_csv, tmp_path_factory):
+    index, _ = inspect_dataset(Config().datasets.demo, small_demo_csv, workers=1)
+    folder = tmp_path_factory.mktemp("index")
+    index.save(folder)
+    return folder
+
+
+def _paths(small_demo_csv, demo_index_dir, out):
+    return TrainPaths(index=demo_index_dir, root=small_demo_csv, poses=out.parent / "poses", out=out)
+
+
+def _weights(model_dir):
+    return {
+        part: load_file(next((model_dir / part).glob("*.safetensors")))
+        for part in ("adapter", "injectors", "unet", "swin")
+    }
+
+
+def test_training_writes_weights_checkpoints_log_and_grids(small_demo_csv, demo_index_dir, tmp_path):
+    from dnaf.models.saving import load_model
+    from dnaf.pipeline import make_sampler
+
+    out = tmp_path / "run"
+    trainer = Trainer(tiny_config(), "demo", _paths(small_demo_csv, demo_index_dir, out))
+    trainer.run()
+    # the configured prediction type reaches the validation sampler and the saved scheduler
+    assert make_sampler("ddim", trainer.scheduler).config.prediction_type == "sample"
+    assert load_model(out / "model")[1].config.prediction_type == "sample"
+    assert (out / "model" / "dnaf_model.json").is_file()
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["step-0000003", "step-0000006"]
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2, 3, 4, 5, 6]
+    assert all(r["loss"] > 0 and r["samples_per_s"] > 0 for r in log)
+    assert (out / "loss.png").is_file() and (out / "validation" / "step-0000006.png").is_file()
+    assert (out / "config.resolved.yaml").is_file()
+    assert not list(out.rglob("*.bin")) and not list(out.rglob("*.pt")) and not list(out.rglob("*.pkl"))
+
+
+def test_an_interrupted_run_resumes_to_the_same_weights(small_demo_csv, demo_index_dir, tmp_path):
+    whole = tmp_path / "whole"
+    Trainer(tiny_config(), "demo", _paths(small_demo_csv, demo_index_dir, whole)).run()
+
+    resumed = tmp_path / "resumed"
+    Trainer(tiny_config(), "demo", _paths(small_demo_csv, demo_index_dir, resumed)).run()
+    # as if the process died after the step-3 checkpoint: later state gone, a half-written
+    # checkpoint left behind
+    shutil.rmtree(resumed / "checkpoints" / "step-0000006")
+    shutil.rmtree(resumed / "model")
+    (resumed / "checkpoints" / ".step-0000006.partial").mkdir()
+    Trainer(tiny_config(), "demo", _paths(small_demo_csv, demo_index_dir, resumed)).run()
+
+    log = [json.loads(line)["step"] for line in (resumed / "train_log.jsonl").read_text().splitlines()]
+    assert log == [1, 2, 3, 4, 5, 6]
+    expected, actual = _weights(whole / "model"), _weights(resumed / "model")
+    for part in expected:
+        assert expected[part].keys() == actual[part].keys()
+        for name in expected[part]:
+            assert torch.equal(expected[part][name], actual[part][name]), f"{part}.{name}"
+
+
+def test_resume_refuses_another_process_count(small_demo_csv, demo_index_dir, tmp_path):
+    out = tmp_path / "run"
+    Trainer(tiny_config(), "demo", _paths(small_demo_csv, demo_index_dir, out)).run()
+    progress = out / "checkpoints" / "step-0000006" / "progress.json"
+    progress.write_text(json.dumps({"step": 6, "processes": 2}))
+    with pytest.raises(ValueError, match="written by 2 process"):
+        Trainer(tiny_config(max_steps=9), "demo", _paths(small_demo_csv, demo_index_dir, out)).run()
+
+
+@pytest.mark.slow
+def test_two_processes_train_and_their_weights_load(small_demo_csv, demo_index_dir, tmp_path):
+    from dnaf.models.saving import load_model
+
+    out = tmp_path / "ddp"
+    config = json.dumps({"experiments": {"demo": json.loads(json.dumps(TINY_RUN))}})
+    command = [
+        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "dnaf", "train",
+        "--dataset", "demo", "--root", str(small_demo_csv), "--index", str(demo_index_dir),
+        "--poses", str(tmp_path / "poses"), "--out", str(out), "--config-json", config,
+    ]  # fmt: skip
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1")
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    progress = json.loads((out / "checkpoints" / "step-0000006" / "progress.json").read_text())
+    assert progress["processes"] == 2  # two real ranks, not two independent runs
+    for rank in (0, 1):
+        assert (out / "checkpoints" / "step-0000006" / f"random_{rank}.safetensors").is_file()
+    model, _ = load_model(out / "model")
+    assert sum(p.numel() for p in model.adapter.parameters()) > 0

@@ -1,0 +1,49 @@
+# Sampling: the test pairs scattered over `experiments.<dataset>.sample.shards` jobs, gathered
+# into one manifest that fails when any pair lacks its image. Images go to one shared folder
+# (not an output, so an interrupted shard resumes); the manifests are the outputs.
+
+
+rule sample_shard:
+    input:
+        root=lambda w: dataset_root(w.dataset),
+        model="results/{dataset}/train/model",
+        images="results/{dataset}/data/images.csv",
+        poses="results/{dataset}/poses",
+    output:
+        "results/{dataset}/samples/shards/{shard}.csv",
+    params:
+        config=lambda w: experiment_json(w.dataset),
+        shards=lambda w: num_shards(w.dataset),
+        launch=config["launch"]["sample"],
+    log:
+        "results/logs/sample_shard/{dataset}-{shard}.log",
+    benchmark:
+        "results/benchmarks/sample_shard/{dataset}-{shard}.tsv"
+    resources:
+        gpu=config["launch"]["sample_gpus"],
+    conda:
+        "../../envs/dnaf.yaml"
+    shell:
+        "{params.launch} sample --dataset {wildcards.dataset} --root {input.root} --model {input.model}"
+        " --index results/{wildcards.dataset}/data --poses {input.poses}"
+        " --out results/{wildcards.dataset}/samples/images --shard {wildcards.shard} --num-shards {params.shards}"
+        " --manifest {output} --replace-stale --config-json {params.config:q} > {log} 2>&1"
+
+
+rule gather_samples:
+    input:
+        images="results/{dataset}/data/images.csv",
+        shards=lambda w: expand(
+            "results/{dataset}/samples/shards/{shard}.csv", dataset=w.dataset, shard=range(num_shards(w.dataset))
+        ),
+    output:
+        "results/{dataset}/samples/manifest.csv",
+    log:
+        "results/logs/gather_samples/{dataset}.log",
+    benchmark:
+        "results/benchmarks/gather_samples/{dataset}.tsv"
+    conda:
+        "../../envs/dnaf.yaml"
+    shell:
+        "dnaf gather-samples --index results/{wildcards.dataset}/data --samples results/{wildcards.dataset}/samples/images"
+        " --manifests {input.shards} --out {output} > {log} 2>&1"
