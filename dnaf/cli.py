@@ -7,10 +7,8 @@ configuration error.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,17 +16,16 @@ import yaml
 
 from dnaf import __version__
 from dnaf.atomic import atomic_write
+from dnaf.commands.common import EXIT_OK, EXIT_USAGE, logger
+from dnaf.commands.data import check_data, index_data, make_demo_data, preview_data, render_poses
+from dnaf.commands.model import download_models, gather_samples, sample, train
 from dnaf.config import (
     Config,
     ConfigError,
-    DatasetConfig,
     config_json_schema,
     dump_config,
     load_config,
 )
-
-logger = logging.getLogger("dnaf")
-EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -72,235 +69,6 @@ def _dataset_options(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="dataset root (default: the config's datasets.<name>.root)",
     )
-
-
-def _dataset(args: argparse.Namespace, config: Config) -> tuple[DatasetConfig, Path]:
-    dataset = config.datasets.get(args.dataset)
-    return dataset, args.root or dataset.root
-
-
-def _workers(args: argparse.Namespace, config: Config) -> int:
-    return config.workers if args.workers is None else args.workers
-
-
-def _report_problems(log) -> None:
-    for problem in log.problems:
-        (logger.error if problem.severity == "error" else logger.warning)("%s", problem)
-
-
-def _summary(index) -> dict:
-    from dnaf.data.index import X_COLUMNS
-
-    images, pairs = index.images, index.pairs
-    summary = {}
-    for split in ("train", "test"):
-        members = images[images["split"] == split]
-        summary[split] = {
-            "images": len(members),
-            "identities": int(members["identity"].nunique()),
-            "pairs": int((pairs["split"] == split).sum()),
-            "images_without_keypoints": int(members[X_COLUMNS].isna().all(axis=1).sum()),
-        }
-    return summary
-
-
-def check_data(args: argparse.Namespace, config: Config) -> int:
-    from dnaf.data.load import inspect_dataset
-
-    dataset, root = _dataset(args, config)
-    started = time.perf_counter()
-    index, log = inspect_dataset(dataset, root, workers=_workers(args, config), images=not args.skip_images)
-    _report_problems(log)
-    summary = _summary(index)
-    report = {
-        "dataset": args.dataset,
-        "root": str(root),
-        "format": dataset.format,
-        "images_checked": not args.skip_images,
-        "counts": summary,
-        "errors": [str(p) for p in log.errors],
-        "warnings": [str(p) for p in log.warnings],
-        "seconds": round(time.perf_counter() - started, 2),
-    }
-    if args.report:
-        with atomic_write(args.report) as handle:
-            json.dump(report, handle, indent=2)
-    for split, counts in summary.items():
-        logger.info(
-            "%s: %d images, %d identities, %d pairs",
-            split,
-            counts["images"],
-            counts["identities"],
-            counts["pairs"],
-        )
-    if log.errors:
-        logger.error(
-            "%s: %d error(s), %d warning(s): the dataset is not usable as it is",
-            root,
-            len(log.errors),
-            len(log.warnings),
-        )
-        return EXIT_DATA
-    logger.info(
-        "%s: no errors, %d warning(s) (%.1f s)",
-        root,
-        len(log.warnings),
-        report["seconds"],
-    )
-    return EXIT_OK
-
-
-def index_data(args: argparse.Namespace, config: Config) -> int:
-    from dnaf.data.load import inspect_dataset
-
-    dataset, root = _dataset(args, config)
-    index, log = inspect_dataset(dataset, root, workers=_workers(args, config), decode=False)
-    if log.errors:
-        _report_problems(log)
-        logger.error(
-            "not indexing %s: %d error(s); run 'dnaf check-data' for the full report",
-            root,
-            len(log.errors),
-        )
-        return EXIT_DATA
-    index.save(args.out)
-    logger.info(
-        "indexed %d images and %d pairs into %s",
-        len(index.images),
-        len(index.pairs),
-        args.out,
-    )
-    return EXIT_OK
-
-
-def render_poses(args: argparse.Namespace, config: Config) -> int:
-    from dnaf.data.index import DatasetIndex
-    from dnaf.pose.cache import render_poses as render
-
-    dataset = config.datasets.get(args.dataset)
-    size = args.size or dataset.skeleton_size
-    index = DatasetIndex.load(args.index)
-    started = time.perf_counter()
-    drawn = render(index, args.out, size, _workers(args, config))
-    seconds = time.perf_counter() - started
-    logger.info(
-        "%d skeletons drawn (%d already cached) in %.1f s, %.0f images/s",
-        drawn,
-        len(index.images) - drawn,
-        seconds,
-        drawn / seconds if seconds else 0.0,
-    )
-    return EXIT_OK
-
-
-def preview_data(args: argparse.Namespace, config: Config) -> int:
-    import io
-
-    from PIL import Image
-
-    from dnaf.data.index import DatasetIndex
-    from dnaf.data.preview import preview_grid, sample_names
-
-    _, root = _dataset(args, config)
-    index = DatasetIndex.load(args.index)
-    names = sample_names(index, args.count, args.split, args.seed)
-    buffer = io.BytesIO()
-    Image.fromarray(preview_grid(index, root, names, args.tile_height)).save(buffer, format="PNG")
-    with atomic_write(args.out, "wb") as handle:
-        handle.write(buffer.getvalue())
-    logger.info("wrote a preview of %d %s images to %s", len(names), args.split, args.out)
-    return EXIT_OK
-
-
-def make_demo_data(args: argparse.Namespace, config: Config) -> int:
-    from dnaf.demo.generate import write_demo_dataset
-
-    dataset = config.datasets.demo
-    synthetic = dataset.synthetic
-    if args.seed is not None:
-        synthetic = synthetic.model_copy(update={"seed": args.seed})
-    layout = args.layout or ("nted" if dataset.format == "deepfashion-nted" else "csv")
-    try:
-        write_demo_dataset(
-            args.out,
-            synthetic,
-            dataset.image_size,
-            layout,
-            _workers(args, config),
-            args.overwrite,
-        )
-    except FileExistsError as error:
-        logger.error("%s", error)
-        return EXIT_USAGE
-    return EXIT_OK
-
-
-def train(args: argparse.Namespace, config: Config) -> int:
-    from dnaf.training.trainer import Trainer, TrainPaths
-
-    dataset, root = _dataset(args, config)
-    paths = TrainPaths(index=args.index, root=root, poses=args.poses, out=args.out)
-    Trainer(config, args.dataset, paths).run()
-    return EXIT_OK
-
-
-def sample(args: argparse.Namespace, config: Config) -> int:
-    from dnaf.data.index import DatasetIndex
-    from dnaf.pose.cache import SkeletonCache
-    from dnaf.sampling.run import sample_shard
-
-    dataset, root = _dataset(args, config)
-    index = DatasetIndex.load(args.index)
-    skeletons = SkeletonCache(index, args.poses, dataset.skeleton_size)
-    sample_config = config.experiments.get(args.dataset).sample
-    try:
-        manifest = sample_shard(
-            args.model, index, root, skeletons, args.out, sample_config, args.shard, args.num_shards, args.replace_stale
-        )
-    except ValueError as error:  # another model's images in --out, or a bad shard number
-        logger.error("%s", error)
-        return EXIT_USAGE
-    if args.manifest:
-        with atomic_write(args.manifest) as handle:
-            manifest.to_csv(handle, index=False)
-    logger.info("shard %d of %d: %d images in %s", args.shard, args.num_shards, len(manifest), args.out)
-    return EXIT_OK
-
-
-def gather_samples(args: argparse.Namespace, config: Config) -> int:
-    from dnaf.data.index import DatasetIndex
-    from dnaf.sampling.run import gather_samples as gather
-
-    try:
-        joined = gather(DatasetIndex.load(args.index), args.samples, args.manifests, args.out)
-    except ValueError as error:
-        logger.error("%s", error)
-        return EXIT_DATA
-    logger.info("%d generated images, one per test pair, listed in %s", len(joined), args.out)
-    return EXIT_OK
-
-
-def download_models(args: argparse.Namespace, config: Config) -> int:
-    from dnaf.models.checkpoints import MissingCheckpointError
-    from dnaf.models.checkpoints import download_models as download
-
-    model = config.experiments.get(args.dataset).model
-    try:
-        download(model.stable_diffusion, model.swin)
-    except MissingCheckpointError as error:
-        logger.error("%s", error)
-        return EXIT_DATA
-    except Exception as error:  # huggingface_hub raises many kinds (offline, HTTP, auth, disk)
-        logger.error(
-            "could not download the base models (%s: %s). This needs access to the Hugging Face Hub; "
-            "offline, copy stable-diffusion-v1-5 (diffusers format) and swin-base-patch4-window7-224 into %s "
-            "and %s from a machine that has them.",
-            type(error).__name__, str(error).splitlines()[0] if str(error) else "", model.stable_diffusion,
-            model.swin,
-        )  # fmt: skip
-        return EXIT_DATA
-    logger.info("base models ready in %s and %s", model.stable_diffusion, model.swin)
-    return EXIT_OK
 
 
 def show_config(args: argparse.Namespace, config: Config) -> int:

@@ -1,0 +1,1 @@
+"""The implementations of the `dnaf` verbs; dnaf/cli.py holds the argument parser."""

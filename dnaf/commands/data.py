@@ -1,0 +1,158 @@
+"""Data verbs: check-data, index-data, render-poses, preview-data, make-demo-data."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from dnaf.atomic import atomic_write
+from dnaf.commands.common import EXIT_DATA, EXIT_OK, EXIT_USAGE, dataset_and_root, logger, report_problems, workers
+from dnaf.config import Config
+
+
+def _summary(index) -> dict:
+    from dnaf.data.index import X_COLUMNS
+
+    images, pairs = index.images, index.pairs
+    summary = {}
+    for split in ("train", "test"):
+        members = images[images["split"] == split]
+        summary[split] = {
+            "images": len(members),
+            "identities": int(members["identity"].nunique()),
+            "pairs": int((pairs["split"] == split).sum()),
+            "images_without_keypoints": int(members[X_COLUMNS].isna().all(axis=1).sum()),
+        }
+    return summary
+
+
+def check_data(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.data.load import inspect_dataset
+
+    dataset, root = dataset_and_root(args, config)
+    started = time.perf_counter()
+    index, log = inspect_dataset(dataset, root, workers=workers(args, config), images=not args.skip_images)
+    report_problems(log)
+    summary = _summary(index)
+    report = {
+        "dataset": args.dataset,
+        "root": str(root),
+        "format": dataset.format,
+        "images_checked": not args.skip_images,
+        "counts": summary,
+        "errors": [str(p) for p in log.errors],
+        "warnings": [str(p) for p in log.warnings],
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    if args.report:
+        with atomic_write(args.report) as handle:
+            json.dump(report, handle, indent=2)
+    for split, counts in summary.items():
+        logger.info(
+            "%s: %d images, %d identities, %d pairs",
+            split,
+            counts["images"],
+            counts["identities"],
+            counts["pairs"],
+        )
+    if log.errors:
+        logger.error(
+            "%s: %d error(s), %d warning(s): the dataset is not usable as it is",
+            root,
+            len(log.errors),
+            len(log.warnings),
+        )
+        return EXIT_DATA
+    logger.info(
+        "%s: no errors, %d warning(s) (%.1f s)",
+        root,
+        len(log.warnings),
+        report["seconds"],
+    )
+    return EXIT_OK
+
+
+def index_data(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.data.load import inspect_dataset
+
+    dataset, root = dataset_and_root(args, config)
+    index, log = inspect_dataset(dataset, root, workers=workers(args, config), decode=False)
+    if log.errors:
+        report_problems(log)
+        logger.error(
+            "not indexing %s: %d error(s); run 'dnaf check-data' for the full report",
+            root,
+            len(log.errors),
+        )
+        return EXIT_DATA
+    index.save(args.out)
+    logger.info(
+        "indexed %d images and %d pairs into %s",
+        len(index.images),
+        len(index.pairs),
+        args.out,
+    )
+    return EXIT_OK
+
+
+def render_poses(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.data.index import DatasetIndex
+    from dnaf.pose.cache import render_poses as render
+
+    dataset = config.datasets.get(args.dataset)
+    size = args.size or dataset.skeleton_size
+    index = DatasetIndex.load(args.index)
+    started = time.perf_counter()
+    drawn = render(index, args.out, size, workers(args, config))
+    seconds = time.perf_counter() - started
+    logger.info(
+        "%d skeletons drawn (%d already cached) in %.1f s, %.0f images/s",
+        drawn,
+        len(index.images) - drawn,
+        seconds,
+        drawn / seconds if seconds else 0.0,
+    )
+    return EXIT_OK
+
+
+def preview_data(args: argparse.Namespace, config: Config) -> int:
+    import io
+
+    from PIL import Image
+
+    from dnaf.data.index import DatasetIndex
+    from dnaf.data.preview import preview_grid, sample_names
+
+    _, root = dataset_and_root(args, config)
+    index = DatasetIndex.load(args.index)
+    names = sample_names(index, args.count, args.split, args.seed)
+    buffer = io.BytesIO()
+    Image.fromarray(preview_grid(index, root, names, args.tile_height)).save(buffer, format="PNG")
+    with atomic_write(args.out, "wb") as handle:
+        handle.write(buffer.getvalue())
+    logger.info("wrote a preview of %d %s images to %s", len(names), args.split, args.out)
+    return EXIT_OK
+
+
+def make_demo_data(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.demo.generate import write_demo_dataset
+
+    dataset = config.datasets.demo
+    synthetic = dataset.synthetic
+    if args.seed is not None:
+        synthetic = synthetic.model_copy(update={"seed": args.seed})
+    layout = args.layout or ("nted" if dataset.format == "deepfashion-nted" else "csv")
+    try:
+        write_demo_dataset(
+            args.out,
+            synthetic,
+            dataset.image_size,
+            layout,
+            workers(args, config),
+            args.overwrite,
+        )
+    except FileExistsError as error:
+        logger.error("%s", error)
+        return EXIT_USAGE
+    return EXIT_OK

@@ -1,0 +1,77 @@
+"""Model verbs: train, sample, gather-samples, download-models."""
+
+from __future__ import annotations
+
+import argparse
+
+from dnaf.atomic import atomic_write
+from dnaf.commands.common import EXIT_DATA, EXIT_OK, EXIT_USAGE, dataset_and_root, logger
+from dnaf.config import Config
+
+
+def train(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.training.trainer import Trainer, TrainPaths
+
+    dataset, root = dataset_and_root(args, config)
+    paths = TrainPaths(index=args.index, root=root, poses=args.poses, out=args.out)
+    Trainer(config, args.dataset, paths).run()
+    return EXIT_OK
+
+
+def sample(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.data.index import DatasetIndex
+    from dnaf.pose.cache import SkeletonCache
+    from dnaf.sampling.run import sample_shard
+
+    dataset, root = dataset_and_root(args, config)
+    index = DatasetIndex.load(args.index)
+    skeletons = SkeletonCache(index, args.poses, dataset.skeleton_size)
+    sample_config = config.experiments.get(args.dataset).sample
+    try:
+        manifest = sample_shard(
+            args.model, index, root, skeletons, args.out, sample_config, args.shard, args.num_shards, args.replace_stale
+        )
+    except ValueError as error:  # another model's images in --out, or a bad shard number
+        logger.error("%s", error)
+        return EXIT_USAGE
+    if args.manifest:
+        with atomic_write(args.manifest) as handle:
+            manifest.to_csv(handle, index=False)
+    logger.info("shard %d of %d: %d images in %s", args.shard, args.num_shards, len(manifest), args.out)
+    return EXIT_OK
+
+
+def gather_samples(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.data.index import DatasetIndex
+    from dnaf.sampling.run import gather_samples as gather
+
+    try:
+        joined = gather(DatasetIndex.load(args.index), args.samples, args.manifests, args.out)
+    except ValueError as error:
+        logger.error("%s", error)
+        return EXIT_DATA
+    logger.info("%d generated images, one per test pair, listed in %s", len(joined), args.out)
+    return EXIT_OK
+
+
+def download_models(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.models.checkpoints import MissingCheckpointError
+    from dnaf.models.checkpoints import download_models as download
+
+    model = config.experiments.get(args.dataset).model
+    try:
+        download(model.stable_diffusion, model.swin)
+    except MissingCheckpointError as error:
+        logger.error("%s", error)
+        return EXIT_DATA
+    except Exception as error:  # huggingface_hub raises many kinds (offline, HTTP, auth, disk)
+        logger.error(
+            "could not download the base models (%s: %s). This needs access to the Hugging Face Hub; "
+            "offline, copy stable-diffusion-v1-5 (diffusers format) and swin-base-patch4-window7-224 into %s "
+            "and %s from a machine that has them.",
+            type(error).__name__, str(error).splitlines()[0] if str(error) else "", model.stable_diffusion,
+            model.swin,
+        )  # fmt: skip
+        return EXIT_DATA
+    logger.info("base models ready in %s and %s", model.stable_diffusion, model.swin)
+    return EXIT_OK
