@@ -11,8 +11,6 @@ import io
 import itertools
 import json
 import logging
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -21,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from dnaf import __version__
+from dnaf.atomic import atomic_folder
 from dnaf.config import Split, SyntheticConfig
 from dnaf.data.annotation_files import NTED_BORDER
 from dnaf.data.deepfashion import NTED_KEYPOINT_FRAME, csv_layout_files
@@ -136,9 +135,7 @@ def write_demo_dataset(
         raise FileExistsError(f"{out} exists and is not empty; pass --overwrite to replace it")
     images = plan_images(config)
     pairs = plan_pairs(config, images)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
-    try:
+    with atomic_folder(out) as staging:
         jobs = [(config.seed, image, tuple(size)) for image in images]
         annotations: dict[Split, list[str]] = {"train": [], "test": []}
         rendered = parallel_map(render_demo_image, jobs, workers, "demo images")
@@ -177,12 +174,6 @@ def write_demo_dataset(
             **config.model_dump(),
         }
         (staging / "synthetic.json").write_text(json.dumps(provenance, indent=2) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     logger.info(
         "wrote %d images and %d pairs (%s layout) to %s",
         len(images),

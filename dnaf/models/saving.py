@@ -9,8 +9,6 @@ The folder is written beside its final place and renamed into it, so it is compl
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import torch
@@ -19,6 +17,7 @@ from safetensors.torch import load_file, save_file
 from transformers import SwinBackbone
 
 from dnaf import __version__
+from dnaf.atomic import atomic_folder
 from dnaf.models.appearance import AppearanceEncoder
 from dnaf.models.build import load_pretrained_base
 from dnaf.models.config import ModelConfig
@@ -44,10 +43,7 @@ def _stored_parts(model: DNAFModel) -> dict[str, torch.nn.Module]:
 
 
 def save_model(model: DNAFModel, scheduler: DDPMScheduler, folder: Path, image_size: tuple[int, int]) -> None:
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
-    try:
+    with atomic_folder(folder) as staging:
         for name, module in _stored_parts(model).items():
             module.save_pretrained(staging / name, safe_serialization=True)
         save_file(
@@ -61,12 +57,6 @@ def save_model(model: DNAFModel, scheduler: DDPMScheduler, folder: Path, image_s
             "model": model.config.model_dump(mode="json"),
         }
         (staging / MODEL_FILE).write_text(json.dumps(record, indent=2) + "\n")
-        if folder.exists():
-            shutil.rmtree(folder)
-        staging.rename(folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def read_model_record(folder: Path) -> dict:
