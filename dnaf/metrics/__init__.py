@@ -1,0 +1,1 @@
+"""The evaluation metrics of the field, computed with the libraries the peers use."""

@@ -1,0 +1,59 @@
+"""Pixel metrics and the Frechet distance against hand computations and independent code."""
+
+import numpy as np
+import pytest
+from skimage.metrics import structural_similarity
+
+from dnaf.metrics.frechet import feature_statistics, frechet_distance
+from dnaf.metrics.pixel import psnr, ssim, ssim_256
+
+rng = np.random.default_rng(0)
+A = rng.integers(0, 256, (128, 88, 3), dtype=np.uint8)
+B = np.clip(A.astype(int) + rng.integers(-40, 40, A.shape), 0, 255).astype(np.uint8)
+
+
+def test_identical_images():
+    assert ssim(A, A) == pytest.approx(1.0)
+    assert ssim_256(A, A) == pytest.approx(1.0)
+    assert psnr(A, B) < 100
+
+
+def test_psnr_by_hand():
+    mse = np.mean((A / 255.0 - B / 255.0) ** 2)
+    assert psnr(A, B) == pytest.approx(10 * np.log10(1 / mse))
+
+
+def test_ssim_of_flat_images_by_hand():
+    # flat images: no variance, SSIM is the luminance term (2 a b + C1) / (a^2 + b^2 + C1)
+    a, b = np.full((64, 64, 3), 100, np.uint8), np.full((64, 64, 3), 150, np.uint8)
+    c1 = (0.01 * 1.0) ** 2
+    x, y = 100 / 255, 150 / 255
+    assert ssim(a, b) == pytest.approx((2 * x * y + c1) / (x * x + y * y + c1), rel=1e-9)
+
+
+def test_ssim_variants_match_the_published_settings():
+    assert ssim(A, B) == pytest.approx(
+        structural_similarity(A / 255, B / 255, data_range=1, win_size=51, channel_axis=2)
+    )
+    expected = structural_similarity(
+        A.astype(float), B.astype(float), gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+        data_range=float(B.max()) - float(B.min()), channel_axis=2,
+    )  # fmt: skip
+    assert ssim_256(A, B) == pytest.approx(expected)
+    assert ssim_256(A, B, sigma=1.2) != pytest.approx(expected)
+    with pytest.raises(ValueError, match="one size"):
+        ssim(A, B[:64])
+
+
+def test_frechet_distance_against_a_direct_computation():
+    x = rng.normal(size=(500, 8))
+    y = rng.normal(loc=0.5, scale=1.3, size=(400, 8))
+    mu1, s1 = feature_statistics(x)
+    mu2, s2 = feature_statistics(y)
+    # independent route: eigen-decomposition of the symmetric form sqrt(S1) S2 sqrt(S1)
+    w, v = np.linalg.eigh(s1)
+    root = v @ np.diag(np.sqrt(w)) @ v.T
+    trace_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh(root @ s2 @ root), 0, None)).sum()
+    expected = np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2) - 2 * trace_sqrt
+    assert frechet_distance(mu1, s1, mu2, s2) == pytest.approx(expected, rel=1e-8)
+    assert frechet_distance(mu1, s1, mu1, s1) == pytest.approx(0, abs=1e-6)
