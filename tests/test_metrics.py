@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from skimage.metrics import structural_similarity
 
 from dnaf.metrics.frechet import feature_statistics, frechet_distance
@@ -57,3 +58,57 @@ def test_frechet_distance_against_a_direct_computation():
     expected = np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2) - 2 * trace_sqrt
     assert frechet_distance(mu1, s1, mu2, s2) == pytest.approx(expected, rel=1e-8)
     assert frechet_distance(mu1, s1, mu1, s1) == pytest.approx(0, abs=1e-6)
+
+
+@pytest.fixture
+def alexnet_file(tmp_path):
+    import torchvision
+    from safetensors.torch import save_file
+
+    torch.manual_seed(0)  # random ImageNet-shaped weights: a consistency test, never a reported value
+    net = torchvision.models.alexnet(weights=None)
+    path = tmp_path / "alexnet.safetensors"
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, path)
+    return path, net
+
+
+def _reference_lpips(net, lins, x, y):
+    """LPIPS by hand: AlexNet ReLU outputs 1-5, unit-normalised over channels, squared difference
+    weighted by the linear heads, averaged over space, summed over layers."""
+    shift = torch.tensor([-0.030, -0.088, -0.188]).view(1, 3, 1, 1)
+    scale = torch.tensor([0.458, 0.448, 0.450]).view(1, 3, 1, 1)
+    taps = {1, 4, 7, 9, 11}
+    total = 0
+    fx, fy = (x - shift) / scale, (y - shift) / scale
+    k = 0
+    for i, layer in enumerate(net.features[:12]):
+        fx, fy = layer(fx), layer(fy)
+        if i in taps:
+            nx = fx / (fx.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
+            ny = fy / (fy.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
+            total = total + lins[k].model((nx - ny) ** 2).mean(dim=(2, 3))
+            k += 1
+    return total.flatten()
+
+
+def test_lpips_equals_a_hand_computation_with_the_same_weights(alexnet_file):
+    from dnaf.metrics.perceptual import load_lpips, lpips_distance
+
+    path, net = alexnet_file
+    model = load_lpips(path, allow_download=False)
+    x = torch.rand(2, 3, 64, 44) * 2 - 1
+    y = (x + 0.3 * torch.randn_like(x)).clamp(-1, 1)
+    ours = lpips_distance(model, x, y)
+    with torch.no_grad():
+        expected = _reference_lpips(net.eval(), model.lins, x, y)
+    torch.testing.assert_close(ours, expected, rtol=1e-4, atol=1e-6)
+    assert lpips_distance(model, x, x).abs().max() < 1e-6
+
+
+def test_lpips_without_weights_is_unavailable_with_the_fix(tmp_path):
+    from dnaf.metrics.perceptual import MetricUnavailable, load_lpips
+
+    with pytest.raises(MetricUnavailable, match="does not exist"):
+        load_lpips(tmp_path / "missing.safetensors")
+    with pytest.raises(MetricUnavailable, match="downloads are off"):
+        load_lpips(None, allow_download=False)
