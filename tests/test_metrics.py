@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from skimage.metrics import structural_similarity
 
 from dnaf.metrics.frechet import feature_statistics, frechet_distance
@@ -112,3 +113,58 @@ def test_lpips_without_weights_is_unavailable_with_the_fix(tmp_path):
         load_lpips(tmp_path / "missing.safetensors")
     with pytest.raises(MetricUnavailable, match="downloads are off"):
         load_lpips(None, allow_download=False)
+
+
+def _write_images(folder, count, seed):
+    from PIL import Image
+
+    folder.mkdir()
+    g = np.random.default_rng(seed)
+    for i in range(count):
+        Image.fromarray(g.integers(0, 256, (64, 44, 3), dtype=np.uint8)).save(folder / f"{i:03d}.png")
+    return sorted(folder.glob("*.png"))
+
+
+def _toy_extractor(images):
+    """A fixed random projection of clean-fid's 299x299 0..255 input: a stand-in for Inception."""
+    g = torch.Generator().manual_seed(0)
+    pooled = F.adaptive_avg_pool2d(images.float() / 255, 4).flatten(1)  # (B, 48)
+    return pooled @ torch.randn(pooled.shape[1], 6, generator=g)
+
+
+def test_clean_protocol_with_an_injected_extractor_equals_clean_fid(tmp_path):
+    from cleanfid.fid import compute_fid
+
+    from dnaf.metrics.fid import clean_features
+
+    real, fake = _write_images(tmp_path / "real", 24, 1), _write_images(tmp_path / "fake", 20, 2)
+    ours = frechet_distance(
+        *feature_statistics(clean_features(real, _toy_extractor)),
+        *feature_statistics(clean_features(fake, _toy_extractor)),
+    )
+    theirs = compute_fid(
+        str(tmp_path / "real"), str(tmp_path / "fake"), mode="clean", num_workers=0, device=torch.device("cpu"),
+        custom_feat_extractor=_toy_extractor, verbose=False,
+    )  # fmt: skip
+    assert ours == pytest.approx(theirs, rel=1e-6)
+
+
+def test_community_protocol_preprocessing_and_weights(tmp_path):
+    import torchvision
+    from safetensors.torch import save_file
+
+    from dnaf.metrics.fid import community_features, community_inception
+
+    torch.manual_seed(0)  # random weights: checks the loading and preprocessing path only
+    reference = torchvision.models.inception_v3(weights=None, aux_logits=True, init_weights=True).eval()
+    save_file({k: v.contiguous() for k, v in reference.state_dict().items()}, tmp_path / "inception.safetensors")
+    files = _write_images(tmp_path / "images", 3, 3)
+    features = community_features(files, community_inception(tmp_path / "inception.safetensors"), batch_size=2)
+    assert features.shape == (3, 2048)
+    from PIL import Image
+
+    pixels = torch.stack([torch.from_numpy(np.array(Image.open(f))).permute(2, 0, 1).float() / 255 for f in files])
+    reference.fc = torch.nn.Identity()
+    with torch.no_grad():
+        expected = reference(2 * F.interpolate(pixels, size=(299, 299), mode="bilinear", align_corners=False) - 1)
+    np.testing.assert_allclose(features, expected.double().numpy(), rtol=1e-4, atol=1e-5)
