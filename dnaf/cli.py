@@ -18,7 +18,7 @@ from dnaf import __version__
 from dnaf.atomic import atomic_write
 from dnaf.commands.common import EXIT_OK, EXIT_USAGE, logger
 from dnaf.commands.data import check_data, index_data, make_demo_data, preview_data, render_poses
-from dnaf.commands.model import download_models, gather_samples, sample, train
+from dnaf.commands.model import download_models, gather_samples, sample, score, train
 from dnaf.config import (
     Config,
     ConfigError,
@@ -150,6 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--samples", type=Path, required=True, help="folder of generated images")
     sub.add_argument("--manifests", type=Path, nargs="+", required=True, help="the shards' CSV files")
     sub.add_argument("--out", type=Path, required=True, help="joined manifest CSV")
+
+    sub = verb("score", score, "per-image SSIM, SSIM_256, PSNR and LPIPS of generated images against the truth")
+    _dataset_options(sub)
+    sub.add_argument("--index", type=Path, required=True)
+    sub.add_argument("--samples", type=Path, required=True, help="folder of generated images")
+    sub.add_argument("--manifest", type=Path, required=True, help="CSV with source, target, file")
+    sub.add_argument("--out", type=Path, required=True, help="CSV of scores (+ a .json beside it)")
 
     sub = verb("download-models", download_models, "fetch SD1.5 and Swin-B into the config's model folders (online)")
     sub.add_argument(

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
+from dnaf.metrics.config import EvaluateConfig
 from dnaf.models.config import ModelConfig, TinyConfig
 from dnaf.sampling.config import SampleConfig
 from dnaf.training.config import TrainConfig
@@ -123,6 +124,7 @@ class Experiment(StrictModel):
     model: ModelConfig = ModelConfig()
     train: TrainConfig = TrainConfig()
     sample: SampleConfig = SampleConfig()
+    evaluate: EvaluateConfig = EvaluateConfig()
 
 
 DEMO_EXPERIMENT = Experiment(

@@ -168,3 +168,37 @@ def test_community_protocol_preprocessing_and_weights(tmp_path):
     with torch.no_grad():
         expected = reference(2 * F.interpolate(pixels, size=(299, 299), mode="bilinear", align_corners=False) - 1)
     np.testing.assert_allclose(features, expected.double().numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_score_images_per_pair(tmp_path, alexnet_file):
+    import pandas as pd
+    from PIL import Image
+
+    from dnaf.data.index import DatasetIndex, make_images_table
+    from dnaf.metrics.config import EvaluateConfig
+    from dnaf.metrics.scoring import score_images
+
+    g = np.random.default_rng(4)
+    records = []
+    for name in ("a.jpg", "b.jpg"):
+        Image.fromarray(g.integers(0, 256, (128, 88, 3), dtype=np.uint8)).save(tmp_path / name.replace("jpg", "png"))
+        records.append({"name": name, "split": "test", "identity": "x", "path": name.replace("jpg", "png"),
+                        "keypoints": np.full((18, 2), np.nan)})  # fmt: skip
+    index = DatasetIndex(make_images_table(records), pd.DataFrame())
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    truth_b = np.asarray(Image.open(tmp_path / "b.png"))
+    Image.fromarray(truth_b).resize((44, 64)).save(samples / "a_2_b.png")  # half size: resized back up
+    manifest = pd.DataFrame({"source": ["a.jpg"], "target": ["b.jpg"], "file": ["a_2_b.png"]})
+    config = EvaluateConfig(lpips_weights=alexnet_file[0], allow_download=False)
+    scores, reason = score_images(index, tmp_path, samples, manifest, (128, 88), config)
+    assert reason is None and list(scores["file"]) == ["a_2_b.png"]
+    upscaled = np.asarray(
+        Image.fromarray(np.asarray(Image.open(samples / "a_2_b.png"))).resize((88, 128), Image.BICUBIC)
+    )
+    assert scores.at[0, "psnr"] == pytest.approx(psnr(truth_b, upscaled))
+    assert scores.at[0, "ssim"] == pytest.approx(ssim(truth_b, upscaled))
+    assert scores.at[0, "lpips"] > 0
+    no_lpips, reason = score_images(index, tmp_path, samples, manifest, (128, 88), EvaluateConfig(allow_download=False))
+    assert np.isnan(no_lpips.at[0, "lpips"]) and "downloads are off" in reason
+    assert no_lpips.at[0, "psnr"] == pytest.approx(scores.at[0, "psnr"])
