@@ -117,20 +117,15 @@ def render_poses(args: argparse.Namespace, config: Config) -> int:
 
 
 def preview_data(args: argparse.Namespace, config: Config) -> int:
-    import io
-
-    from PIL import Image
-
+    from dnaf.atomic import atomic_write_bytes
     from dnaf.data.index import DatasetIndex
     from dnaf.data.preview import preview_grid, sample_names
+    from dnaf.images import encode_image
 
     _, root = dataset_and_root(args, config)
     index = DatasetIndex.load(args.index)
     names = sample_names(index, args.count, args.split, args.seed)
-    buffer = io.BytesIO()
-    Image.fromarray(preview_grid(index, root, names, args.tile_height)).save(buffer, format="PNG")
-    with atomic_write(args.out, "wb") as handle:
-        handle.write(buffer.getvalue())
+    atomic_write_bytes(args.out, encode_image(preview_grid(index, root, names, args.tile_height)))
     logger.info("wrote a preview of %d %s images to %s", len(names), args.split, args.out)
     return EXIT_OK
 

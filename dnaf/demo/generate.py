@@ -7,7 +7,6 @@ pairs join two pictures of one identity.
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import logging
@@ -16,7 +15,6 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from PIL import Image
 
 from dnaf import __version__
 from dnaf.atomic import atomic_folder
@@ -27,6 +25,7 @@ from dnaf.data.names import flatten_deepfashion_path
 from dnaf.demo.appearance import sample_look
 from dnaf.demo.draw import PART_LABELS, draw_person
 from dnaf.demo.figure import FILE_VIEW, build_figure, figure_keypoints, sample_pose
+from dnaf.images import encode_image
 from dnaf.parallel import parallel_map
 
 logger = logging.getLogger(__name__)
@@ -94,10 +93,8 @@ def render_demo_image(
     figure = build_figure(look, pose, size)
     background = tuple(int(v) for v in rng.integers(232, 252, size=3))
     picture, parts = draw_person(look, figure, size, background)
-    jpeg, png = io.BytesIO(), io.BytesIO()
-    Image.fromarray(picture).save(jpeg, format="JPEG", quality=95, subsampling=0)
-    Image.fromarray(parts).save(png, format="PNG")
-    return jpeg.getvalue(), png.getvalue(), figure_keypoints(figure)
+    jpeg = encode_image(picture, "JPEG", quality=95, subsampling=0)
+    return jpeg, encode_image(parts), figure_keypoints(figure)
 
 
 def _pixel_rows(keypoints: np.ndarray) -> tuple[list[int], list[int]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from PIL import Image
 
 from dnaf.atomic import atomic_write_bytes
 from dnaf.data.index import DatasetIndex
+from dnaf.images import decoded_size, encode_image
 from dnaf.parallel import parallel_map
 from dnaf.pose.render import render_skeleton
 
@@ -21,24 +21,13 @@ def skeleton_path(cache_dir: Path, name: str) -> Path:
     return cache_dir / f"{Path(name).stem}.png"
 
 
-def _encode_png(image: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def _render_to_file(job: tuple[str, np.ndarray, tuple[int, int]]) -> None:
     path, keypoints, size = job
-    atomic_write_bytes(Path(path), _encode_png(render_skeleton(keypoints, size)))
+    atomic_write_bytes(Path(path), encode_image(render_skeleton(keypoints, size)))
 
 
 def _is_valid(path: Path, size: tuple[int, int]) -> bool:
-    try:
-        with Image.open(path) as image:
-            image.load()  # a damaged file is redrawn
-            return (image.height, image.width) == tuple(size) and image.mode == "RGB"
-    except (OSError, SyntaxError, ValueError):
-        return False
+    return decoded_size(path) == tuple(size)  # a damaged or differently sized file is redrawn
 
 
 def render_poses(index: DatasetIndex, cache_dir: Path, size: tuple[int, int], workers: int = 0) -> int:
@@ -80,5 +69,5 @@ class SkeletonCache:
             with Image.open(path) as image:
                 return np.asarray(image.convert("RGB"))
         skeleton = render_skeleton(self.index.keypoints(name), self.size)
-        atomic_write_bytes(path, _encode_png(skeleton))
+        atomic_write_bytes(path, encode_image(skeleton))
         return skeleton

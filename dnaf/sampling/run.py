@@ -8,7 +8,6 @@ shard's batches are dealt to them.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 from pathlib import Path
@@ -16,12 +15,12 @@ from pathlib import Path
 import pandas as pd
 import torch
 from accelerate import PartialState
-from PIL import Image
 from tqdm import tqdm
 
 from dnaf.atomic import atomic_write, atomic_write_bytes
 from dnaf.data.index import DatasetIndex
 from dnaf.grid import to_uint8
+from dnaf.images import decoded_size, encode_image
 from dnaf.models.saving import load_model, read_model_record
 from dnaf.pipeline import DNAFPipeline, Guidance, make_sampler
 from dnaf.pose.cache import SkeletonCache
@@ -30,21 +29,6 @@ from dnaf.sampling.shards import pair_seed, pairs_to_sample, shard_batches
 from dnaf.training.dataset import PairDataset
 
 logger = logging.getLogger(__name__)
-
-
-def _png(image) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def _complete(path: Path) -> bool:
-    try:
-        with Image.open(path) as image:
-            image.load()
-        return True
-    except (OSError, SyntaxError, ValueError):
-        return False
 
 
 FINGERPRINT = "sampling.json"
@@ -103,7 +87,7 @@ def sample_shard(
     pairs = pairs_to_sample(index)
     batches = shard_batches(len(pairs), config.batch_size, shard, num_shards)
     mine = batches[state.process_index :: state.num_processes]
-    todo = [b for b in mine if not all(_complete(out / pairs.at[i, "file"]) for i in b)]
+    todo = [b for b in mine if not all(decoded_size(out / pairs.at[i, "file"]) for i in b)]
     logger.info(
         "shard %d/%d: %d batches, %d to do (process %d)", shard, num_shards, len(mine), len(todo), state.process_index
     )
@@ -113,7 +97,6 @@ def sample_shard(
         pipeline = DNAFPipeline(model, make_sampler(config.sampler, scheduler))
         guidance = Guidance(config.guidance, config.pose_scale, config.appearance_scale)
         data = PairDataset(index, root, skeletons, list(zip(pairs["source"], pairs["target"], strict=True)), resolution)
-        out.mkdir(parents=True, exist_ok=True)
         for batch in tqdm(todo, desc=f"shard {shard}", disable=not state.is_local_main_process):
             items = [data[i] for i in batch]
             seeds = [pair_seed(config.seed, pairs.at[i, "source"], pairs.at[i, "target"]) for i in batch]
@@ -124,7 +107,7 @@ def sample_shard(
                 generators, config.steps, guidance,
             )  # fmt: skip
             for i, image in zip(batch, to_uint8(images), strict=True):
-                atomic_write_bytes(out / pairs.at[i, "file"], _png(image))
+                atomic_write_bytes(out / pairs.at[i, "file"], encode_image(image))
     positions = [i for b in batches for i in b]
     manifest = pairs.loc[positions].copy()
     manifest["seed"] = [
@@ -144,7 +127,7 @@ def gather_samples(index: DatasetIndex, samples: Path, manifests: list[Path], ou
     missing_rows = sorted(set(expected["file"]) - set(joined["file"]))
     if missing_rows:
         problems.append(f"{len(missing_rows)} test pair(s) are in no shard manifest, e.g. {missing_rows[0]}")
-    absent = [f for f in joined["file"] if not _complete(samples / f)]
+    absent = [f for f in joined["file"] if decoded_size(samples / f) is None]
     if absent:
         problems.append(f"{len(absent)} image(s) are missing or unreadable in {samples}, e.g. {absent[0]}")
     if problems or len(joined) != len(expected):

@@ -159,7 +159,7 @@ class Trainer:
         epoch, skip = divmod(done, batches_per_epoch)
         bar = tqdm(total=tc.max_steps, initial=step, desc="training", disable=not accelerator.is_local_main_process)
         started, seen = time.perf_counter(), 0
-        losses: list[float] = []
+        losses: list[torch.Tensor] = []
         while step < tc.max_steps:
             sampler.set_epoch(epoch)
             self.dataset.set_epoch(epoch)
@@ -174,7 +174,7 @@ class Trainer:
                     optimizer.step()
                     lr_scheduler.step()
                     optimizer.zero_grad(set_to_none=True)
-                losses.append(accelerator.gather(loss.detach()).mean().item())
+                losses.append(loss.detach())  # gathered at log time, not synchronised every batch
                 seen += batch["source"].shape[0] * processes
                 if not accelerator.sync_gradients:
                     continue
@@ -184,7 +184,8 @@ class Trainer:
                     ema.step(self.parameters)
                 if step % tc.log_every == 0 or step == tc.max_steps:
                     rate = seen / (time.perf_counter() - started)
-                    self._log(step, epoch, float(np.mean(losses)), lr_scheduler.get_last_lr()[0], rate)
+                    mean_loss = accelerator.gather(torch.stack(losses)).mean().item()
+                    self._log(step, epoch, mean_loss, lr_scheduler.get_last_lr()[0], rate)
                     losses, seen, started = [], 0, time.perf_counter()
                 if step % tc.validate_every == 0 or step == tc.max_steps:
                     self._validate(step, ema)
