@@ -18,7 +18,17 @@ from dnaf import __version__
 from dnaf.atomic import atomic_write
 from dnaf.commands.common import EXIT_OK, EXIT_USAGE, logger
 from dnaf.commands.data import check_data, index_data, make_demo_data, preview_data, render_poses
-from dnaf.commands.model import download_models, gather_samples, sample, score, train
+from dnaf.commands.evaluate import (
+    aggregate,
+    compare,
+    compare_grid,
+    copy_source,
+    evaluate_folder,
+    fid_stats,
+    report,
+    score,
+)
+from dnaf.commands.model import download_models, gather_samples, sample, train
 from dnaf.config import (
     Config,
     ConfigError,
@@ -157,6 +167,66 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--samples", type=Path, required=True, help="folder of generated images")
     sub.add_argument("--manifest", type=Path, required=True, help="CSV with source, target, file")
     sub.add_argument("--out", type=Path, required=True, help="CSV of scores (+ a .json beside it)")
+
+    sub = verb("fid-stats", fid_stats, "FID statistics of the real set (all training images), computed once and cached")
+    _dataset_options(sub)
+    sub.add_argument("--index", type=Path, required=True)
+    sub.add_argument(
+        "--cache", type=Path, help="statistics file (default: results/<dataset>/fid/real-<protocol>.safetensors)"
+    )
+    sub.add_argument("--out", type=Path, help="write the record (or why FID is unavailable) as JSON here")
+
+    sub = verb("aggregate", aggregate, "per-shard scores + FID -> metrics.json (refuses inputs that do not fit)")
+    _dataset_options(sub)
+    sub.add_argument("--index", type=Path, required=True)
+    sub.add_argument("--samples", type=Path, required=True, help="folder of generated images")
+    sub.add_argument("--manifest", type=Path, required=True, help="joined manifest (gather-samples)")
+    sub.add_argument("--scores", type=Path, nargs="+", required=True, help="the shards' score CSVs (dnaf score)")
+    sub.add_argument("--method", default="DNAF", help="name of the method in tables (default: DNAF)")
+    sub.add_argument("--stats-cache", type=Path, help="real-set FID statistics file (default: as fid-stats)")
+    sub.add_argument("--out", type=Path, required=True, help="metrics.json (per-image scores go beside it)")
+
+    sub = verb("evaluate", evaluate_folder, "score ANY method's folder of generated images with this protocol")
+    _dataset_options(sub)
+    sub.add_argument("--generated", type=Path, required=True, help="folder of generated test images")
+    sub.add_argument(
+        "--naming",
+        default="auto",
+        help="file naming: auto, dnaf, pidm, nted, cfld, or a pattern such as '{source}_2_{target}_vis'",
+    )
+    sub.add_argument("--index", type=Path, help="an index folder (default: read the dataset at --root)")
+    sub.add_argument("--method", help="name in tables (default: the folder name)")
+    sub.add_argument("--stats-cache", type=Path, help="real-set FID statistics file (default: as fid-stats)")
+    sub.add_argument(
+        "--out", type=Path, help="metrics.json (default: results/<dataset>/evaluate/<method>/metrics.json)"
+    )
+
+    sub = verb("copy-source", copy_source, "the copy-the-source baseline: each test pair's source image as its output")
+    _dataset_options(sub)
+    sub.add_argument("--index", type=Path, required=True)
+    sub.add_argument("--out", type=Path, required=True, help="folder of images")
+    sub.add_argument("--manifest", type=Path, required=True, help="CSV with source, target, file")
+
+    sub = verb("compare-grid", compare_grid, "figure: pose | source | ground truth | each method's output")
+    _dataset_options(sub)
+    sub.add_argument("--index", type=Path, required=True)
+    sub.add_argument("--poses", type=Path, required=True)
+    sub.add_argument("--manifest", type=Path, required=True, help="CSV with source, target, file")
+    sub.add_argument(
+        "--samples", nargs="+", required=True, metavar="[LABEL=]DIR", help="image folders, in column order"
+    )
+    sub.add_argument("--count", type=int, default=8, help="pairs (rows), spread over the test set")
+    sub.add_argument("--out", type=Path, required=True, help="PNG file")
+
+    sub = verb("report", report, "self-contained HTML report: metrics table, protocol record, pictures")
+    sub.add_argument("--metrics", type=Path, nargs="+", required=True, help="metrics.json files, the main run first")
+    sub.add_argument("--picture", nargs="*", default=[], metavar="[CAPTION=]PNG", help="pictures to embed")
+    sub.add_argument("--title")
+    sub.add_argument("--out", type=Path, required=True, help="HTML file")
+
+    sub = verb("compare", compare, "Markdown table of several metrics.json (one dataset)")
+    sub.add_argument("--metrics", type=Path, nargs="+", required=True)
+    sub.add_argument("--out", type=Path, required=True)
 
     sub = verb("download-models", download_models, "fetch SD1.5 and Swin-B into the config's model folders (online)")
     sub.add_argument(

@@ -1,4 +1,5 @@
-"""Image files: encoding arrays to bytes (for atomic writes) and telling whether a file decodes."""
+"""Image files: encoding arrays to bytes (for atomic writes), telling whether a file decodes,
+loading at a given size."""
 
 from __future__ import annotations
 
@@ -25,3 +26,21 @@ def decoded_size(path: Path) -> tuple[int, int] | None:
             return image.height, image.width
     except (OSError, SyntaxError, ValueError):
         return None
+
+
+RESAMPLING = {"bicubic-antialias": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR}
+
+
+def resize_rgb(array: np.ndarray, size: tuple[int, int], method: str) -> np.ndarray:
+    """(H, W, 3) uint8 at ``size`` = (height, width); PIL's bicubic filters (antialiases) when
+    shrinking. Unchanged when it already has that size."""
+    if array.shape[:2] == tuple(size):
+        return array
+    return np.asarray(Image.fromarray(array).resize((size[1], size[0]), RESAMPLING[method]))
+
+
+def load_rgb(path: Path, size: tuple[int, int] | None = None, method: str = "bicubic-antialias") -> np.ndarray:
+    """An image file as (H, W, 3) uint8, brought to ``size`` with ``method`` when given."""
+    with Image.open(path) as image:
+        array = np.asarray(image.convert("RGB"))
+    return array if size is None else resize_rgb(array, size, method)

@@ -139,8 +139,8 @@ def test_clean_protocol_with_an_injected_extractor_equals_clean_fid(tmp_path):
 
     real, fake = _write_images(tmp_path / "real", 24, 1), _write_images(tmp_path / "fake", 20, 2)
     ours = frechet_distance(
-        *feature_statistics(clean_features(real, _toy_extractor)),
-        *feature_statistics(clean_features(fake, _toy_extractor)),
+        *feature_statistics(clean_features(real, _toy_extractor, (64, 44))),
+        *feature_statistics(clean_features(fake, _toy_extractor, (64, 44))),
     )
     theirs = compute_fid(
         str(tmp_path / "real"), str(tmp_path / "fake"), mode="clean", num_workers=0, device=torch.device("cpu"),
@@ -159,7 +159,9 @@ def test_community_protocol_preprocessing_and_weights(tmp_path):
     reference = torchvision.models.inception_v3(weights=None, aux_logits=True, init_weights=True).eval()
     save_file({k: v.contiguous() for k, v in reference.state_dict().items()}, tmp_path / "inception.safetensors")
     files = _write_images(tmp_path / "images", 3, 3)
-    features = community_features(files, community_inception(tmp_path / "inception.safetensors"), batch_size=2)
+    model, weights = community_inception(tmp_path / "inception.safetensors")
+    assert weights.startswith("inception.safetensors sha256:")
+    features = community_features(files, model, (64, 44), batch_size=2)
     assert features.shape == (3, 2048)
     from PIL import Image
 

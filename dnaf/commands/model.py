@@ -75,26 +75,3 @@ def download_models(args: argparse.Namespace, config: Config) -> int:
         return EXIT_DATA
     logger.info("base models ready in %s and %s", model.stable_diffusion, model.swin)
     return EXIT_OK
-
-
-def score(args: argparse.Namespace, config: Config) -> int:
-    import json
-
-    import pandas as pd
-
-    from dnaf.data.index import DatasetIndex
-    from dnaf.metrics.scoring import score_images
-
-    dataset, root = dataset_and_root(args, config)
-    evaluate = config.experiments.get(args.dataset).evaluate
-    size = tuple(evaluate.size or dataset.image_size)
-    manifest = pd.read_csv(args.manifest, dtype=str, keep_default_na=False)
-    scores, lpips_reason = score_images(DatasetIndex.load(args.index), root, args.samples, manifest, size, evaluate)
-    with atomic_write(args.out) as handle:
-        scores.to_csv(handle, index=False)
-    record = {"size": list(size), "resize": evaluate.resize, "lpips_unavailable": lpips_reason, "images": len(scores)}
-    with atomic_write(args.out.with_suffix(".json")) as handle:
-        json.dump(record, handle, indent=2)
-    logger.info("scored %d images at %dx%d: mean SSIM %.4f, PSNR %.2f", len(scores), *size, scores["ssim"].mean(),
-                scores["psnr"].mean())  # fmt: skip
-    return EXIT_OK

@@ -5,26 +5,30 @@
   used (no dropped last batch).
 - ``clean`` (clean-fid): its TF-Inception and its careful resizing, through clean-fid itself.
 
-Weights come from a local safetensors file or the usual download; when neither can be had the
-metric is unavailable (:class:`~dnaf.metrics.perceptual.MetricUnavailable`), never faked.
+Both first bring every image to the evaluation size (the generated images as the real ones), with
+the configured resize method. Weights come from a local safetensors file or the usual download;
+when neither can be had the metric is unavailable (:class:`MetricUnavailable`), never faked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
 from safetensors.torch import load_file
 from torch import nn
+from tqdm import tqdm
 
+from dnaf.images import load_rgb, resize_rgb
+from dnaf.metrics.config import EvaluateConfig
 from dnaf.metrics.perceptual import MetricUnavailable
+from dnaf.metrics.weights import file_id, torchvision_id
 
-Protocol = Literal["community", "clean"]
+CLEAN_FID_WEIGHTS = "clean-fid inception-2015-12-05.pt (TF-Inception)"
 
 
 class CommunityInception(nn.Module):
@@ -41,60 +45,116 @@ class CommunityInception(nn.Module):
 
     @torch.no_grad()
     def forward(self, images: torch.Tensor) -> torch.Tensor:
+        images = images.to(next(self.net.parameters()).device)
         resized = F.interpolate(images, size=(299, 299), mode="bilinear", align_corners=False)
-        return self.net(2 * resized - 1)
+        return self.net(2 * resized - 1).cpu()
 
 
-def community_inception(weights: Path | None = None, allow_download: bool = True) -> CommunityInception:
+def community_inception(weights: Path | None = None, allow_download: bool = True) -> tuple[CommunityInception, str]:
+    """The model and the identifier of its weights."""
     if weights is not None:
         if not Path(weights).is_file():
             raise MetricUnavailable(f"FID: Inception weights file {weights} does not exist")
-        return CommunityInception(load_file(weights))
+        return CommunityInception(load_file(weights)), file_id(weights)
     if not allow_download:
-        raise MetricUnavailable("FID: no Inception weights file configured and downloads are off")
+        raise MetricUnavailable(
+            "FID: no Inception weights file configured and downloads are off. Fix: set "
+            "experiments.<dataset>.evaluate.inception_weights or allow_download: true"
+        )
     import torchvision
 
+    enum = torchvision.models.Inception_V3_Weights.IMAGENET1K_V1
     try:
-        state = torchvision.models.Inception_V3_Weights.IMAGENET1K_V1.get_state_dict(progress=False)
+        state = enum.get_state_dict(progress=False)
     except Exception as error:  # offline, proxy, disk
         raise MetricUnavailable(
             f"FID: could not download torchvision's Inception-v3 weights ({type(error).__name__}: {error}). "
             "Fix: run once where the network is reachable (cached in TORCH_HOME), or save "
             "torchvision.models.inception_v3(weights='IMAGENET1K_V1').state_dict() with safetensors and set "
-            "the weights file in the config"
+            "experiments.<dataset>.evaluate.inception_weights"
         ) from None
-    return CommunityInception(state)
+    return CommunityInception(state), torchvision_id(enum)
 
 
-def community_features(files: list[Path], model: CommunityInception, batch_size: int = 64) -> np.ndarray:
-    """(N, 2048) features of the image files, all of them, in order."""
+def community_features(
+    files: list[Path],
+    model: CommunityInception,
+    size: tuple[int, int],
+    resize: str = "bicubic-antialias",
+    batch_size: int = 64,
+    progress: bool = False,
+) -> np.ndarray:
+    """(N, 2048) features of the image files at ``size``, all of them, in order."""
     features = []
-    for start in range(0, len(files), batch_size):
-        batch = []
-        for path in files[start : start + batch_size]:
-            with Image.open(path) as image:
-                batch.append(torch.from_numpy(np.array(image.convert("RGB"))).permute(2, 0, 1).float() / 255)
-        features.append(model(torch.stack(batch)).double().numpy())
+    starts = range(0, len(files), batch_size)
+    for start in tqdm(starts, desc="FID features", unit="batch", disable=not progress):
+        batch = [torch.from_numpy(load_rgb(p, size, resize).copy()) for p in files[start : start + batch_size]]
+        pixels = torch.stack(batch).permute(0, 3, 1, 2).contiguous().float() / 255
+        features.append(model(pixels).double().numpy())
     return np.concatenate(features)
 
 
-def clean_features(
-    files: list[Path], extractor: Callable | None = None, device: str = "cpu", batch_size: int = 64
-) -> np.ndarray:
-    """(N, D) clean-fid features; ``extractor`` replaces its TF-Inception (it receives float NCHW
-    0..255 images at 299x299, as clean-fid gives them)."""
+def clean_inception(allow_download: bool = True, device: str = "cpu"):
+    """clean-fid's TF-Inception feature extractor (clean-fid downloads and caches it)."""
+    if not allow_download:
+        raise MetricUnavailable(
+            "FID (clean): clean-fid downloads its Inception and downloads are off. Fix: allow_download: true "
+            "once where the network is reachable (clean-fid caches it)"
+        )
     from cleanfid import fid as cleanfid
 
-    model = extractor
-    if model is None:
-        try:
-            model = cleanfid.build_feature_extractor("clean", torch.device(device), use_dataparallel=False)
-        except Exception as error:
-            raise MetricUnavailable(
-                f"FID (clean): could not load clean-fid's Inception ({type(error).__name__}: {error}). Fix: run "
-                "once where the network is reachable (clean-fid caches it)"
-            ) from None
+    try:
+        return cleanfid.build_feature_extractor("clean", torch.device(device), use_dataparallel=False)
+    except Exception as error:
+        raise MetricUnavailable(
+            f"FID (clean): could not load clean-fid's Inception ({type(error).__name__}: {error}). Fix: run once "
+            "where the network is reachable (clean-fid caches it)"
+        ) from None
+
+
+def clean_features(
+    files: list[Path],
+    model: Callable,
+    size: tuple[int, int],
+    resize: str = "bicubic-antialias",
+    device: str = "cpu",
+    batch_size: int = 64,
+    progress: bool = False,
+) -> np.ndarray:
+    """(N, D) clean-fid features of the files brought to ``size`` first. ``model`` is clean-fid's
+    extractor or any stand-in: it receives float NCHW 0..255 images at 299x299, as clean-fid
+    gives them."""
+    from cleanfid import fid as cleanfid
+
     return cleanfid.get_files_features(
         [str(f) for f in files], model, num_workers=0, batch_size=batch_size, device=torch.device(device),
-        mode="clean", verbose=False,
+        mode="clean", verbose=progress, description="FID features (clean)",
+        custom_image_tranform=lambda image: resize_rgb(image, size, resize),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FidExtractor:
+    """Files -> features under one protocol at one size, with the identifier of its weights."""
+
+    protocol: str
+    weights: str
+    features: Callable[[list[Path]], np.ndarray]
+
+
+def load_fid_extractor(config: EvaluateConfig, size: tuple[int, int], progress: bool = True) -> FidExtractor:
+    """The extractor of ``config.fid_protocol`` (on the GPU when there is one); raises
+    MetricUnavailable with the reason and the fix."""
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    if config.fid_protocol == "community":
+        model, weights = community_inception(config.inception_weights, config.allow_download)
+        model = model.to(device)
+        return FidExtractor(
+            "community", weights,
+            lambda files: community_features(files, model, size, config.resize, config.batch_size, progress),
+        )  # fmt: skip
+    model = clean_inception(config.allow_download, device)
+    return FidExtractor(
+        "clean", CLEAN_FID_WEIGHTS,
+        lambda files: clean_features(files, model, size, config.resize, device, config.batch_size, progress),
     )  # fmt: skip

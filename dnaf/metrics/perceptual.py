@@ -30,7 +30,10 @@ def _alexnet_state(weights: Path | None, allow_download: bool) -> dict[str, torc
             raise MetricUnavailable(f"LPIPS: AlexNet weights file {weights} does not exist")
         return load_file(weights)
     if not allow_download:
-        raise MetricUnavailable("LPIPS: no AlexNet weights file configured and downloads are off")
+        raise MetricUnavailable(
+            "LPIPS: no AlexNet weights file configured and downloads are off. Fix: set "
+            "experiments.<dataset>.evaluate.lpips_weights or allow_download: true"
+        )
     import torchvision
 
     try:
@@ -40,7 +43,7 @@ def _alexnet_state(weights: Path | None, allow_download: bool) -> dict[str, torc
             f"LPIPS: could not download torchvision's AlexNet weights ({type(error).__name__}: {error}). "
             "Fix: run once where the network is reachable (they are cached in TORCH_HOME), or save "
             "torchvision.models.alexnet(weights='IMAGENET1K_V1').state_dict() with safetensors and set "
-            "the weights file in the config"
+            "experiments.<dataset>.evaluate.lpips_weights"
         ) from None
 
 
@@ -62,6 +65,18 @@ def load_lpips(weights: Path | None = None, allow_download: bool = True, device:
         features[f"slice{block}.{index}.{parts[2]}"] = value
     model.net.load_state_dict(features, strict=True)  # raises when a layer is missing or extra
     return model.eval().to(device)
+
+
+def lpips_weights_id(weights: Path | None) -> str:
+    """What LPIPS ran with: the AlexNet weights (file or torchvision's) and lpips' linear heads."""
+    import torchvision
+
+    from dnaf.metrics.weights import file_id, torchvision_id
+
+    alexnet = (
+        file_id(weights) if weights is not None else torchvision_id(torchvision.models.AlexNet_Weights.IMAGENET1K_V1)
+    )
+    return f"{alexnet} + lpips v0.1 alex linear heads"
 
 
 @torch.no_grad()

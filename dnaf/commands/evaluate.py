@@ -1,0 +1,205 @@
+"""Evaluation verbs: score, fid-stats, aggregate, evaluate, copy-source, compare-grid, report, compare."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from dnaf.atomic import atomic_write
+from dnaf.commands.common import EXIT_DATA, EXIT_OK, EXIT_USAGE, dataset_and_root, logger, report_problems, workers
+from dnaf.config import Config
+
+
+def _size(args: argparse.Namespace, config: Config) -> tuple[int, int]:
+    dataset = config.datasets.get(args.dataset)
+    return tuple(config.experiments.get(args.dataset).evaluate.size or dataset.image_size)
+
+
+def _read_manifest(path: Path):
+    import pandas as pd
+
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def default_stats_cache(dataset: str, protocol: str) -> Path:
+    return Path("results") / dataset / "fid" / f"real-{protocol}.safetensors"
+
+
+def score(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.data.index import DatasetIndex
+    from dnaf.metrics.scoring import score_images
+
+    _, root = dataset_and_root(args, config)
+    evaluate = config.experiments.get(args.dataset).evaluate
+    size = _size(args, config)
+    manifest = _read_manifest(args.manifest)
+    scores, lpips_reason = score_images(
+        DatasetIndex.load(args.index), root, args.samples, manifest, size, evaluate, progress=True
+    )
+    with atomic_write(args.out) as handle:
+        scores.to_csv(handle, index=False)
+    record = {"size": list(size), "resize": evaluate.resize, "lpips_unavailable": lpips_reason, "images": len(scores)}
+    with atomic_write(args.out.with_suffix(".json")) as handle:
+        json.dump(record, handle, indent=2)
+    logger.info("scored %d images at %dx%d: mean SSIM %.4f, PSNR %.2f", len(scores), *size, scores["ssim"].mean(),
+                scores["psnr"].mean())  # fmt: skip
+    return EXIT_OK
+
+
+def fid_stats(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.data.index import DatasetIndex
+    from dnaf.metrics.fid import load_fid_extractor
+    from dnaf.metrics.perceptual import MetricUnavailable
+    from dnaf.metrics.real_stats import real_statistics
+
+    _, root = dataset_and_root(args, config)
+    evaluate = config.experiments.get(args.dataset).evaluate
+    size = _size(args, config)
+    cache = args.cache or default_stats_cache(args.dataset, evaluate.fid_protocol)
+    try:
+        extractor = load_fid_extractor(evaluate, size)
+        record = {"cache": str(cache), **real_statistics(DatasetIndex.load(args.index), root, size, evaluate.resize,
+                                                         extractor, cache).record}  # fmt: skip
+    except MetricUnavailable as error:
+        logger.warning("%s", error)
+        record = {"unavailable": str(error)}
+    if args.out:
+        with atomic_write(args.out) as handle:
+            json.dump(record, handle, indent=2)
+    return EXIT_OK
+
+
+def _lpips_reason(score_files: list[Path]) -> str | None:
+    for path in score_files:
+        record_file = path.with_suffix(".json")
+        if record_file.is_file():
+            reason = json.loads(record_file.read_text()).get("lpips_unavailable")
+            if reason:
+                return reason
+    return None
+
+
+def _finish(run, evaluate, size, cache, out: Path, scores=None, lpips_reason=None) -> int:
+    from dnaf.metrics.evaluation import evaluate as run_evaluation
+    from dnaf.metrics.evaluation import summary_line, write_results
+    from dnaf.metrics.inputs import EvaluationInputError
+
+    try:
+        document, scores = run_evaluation(run, evaluate, size, cache, scores, lpips_reason)
+    except EvaluationInputError as error:
+        logger.error("%s", error)
+        return EXIT_DATA
+    write_results(document, scores, out)
+    logger.info("%s -> %s", summary_line(document), out)
+    return EXIT_OK
+
+
+def aggregate(args: argparse.Namespace, config: Config) -> int:
+    import pandas as pd
+
+    from dnaf.data.index import DatasetIndex
+    from dnaf.metrics.evaluation import Evaluation
+
+    _, root = dataset_and_root(args, config)
+    evaluate = config.experiments.get(args.dataset).evaluate
+    scores = pd.concat([pd.read_csv(path, dtype={"file": str, "source": str, "target": str}, keep_default_na=False,
+                                    na_values={"lpips": ["", "NaN", "nan"]}) for path in args.scores],
+                       ignore_index=True)  # fmt: skip
+    run = Evaluation(args.dataset, args.method, DatasetIndex.load(args.index), root, args.samples,
+                     _read_manifest(args.manifest))  # fmt: skip
+    cache = args.stats_cache or default_stats_cache(args.dataset, evaluate.fid_protocol)
+    return _finish(run, evaluate, _size(args, config), cache, args.out, scores, _lpips_reason(args.scores))
+
+
+def evaluate_folder(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.data.index import DatasetIndex
+    from dnaf.data.load import inspect_dataset
+    from dnaf.metrics.evaluation import Evaluation
+    from dnaf.metrics.inputs import EvaluationInputError, match_folder
+    from dnaf.sampling.shards import pairs_to_sample
+
+    dataset, root = dataset_and_root(args, config)
+    evaluate = config.experiments.get(args.dataset).evaluate
+    if args.index:
+        index = DatasetIndex.load(args.index)
+    else:
+        index, log = inspect_dataset(dataset, root, workers=workers(args, config), images=False)
+        if log.errors:
+            report_problems(log)
+            logger.error("%s: %d error(s) in the dataset; run 'dnaf check-data' for the full report", root,
+                         len(log.errors))  # fmt: skip
+            return EXIT_DATA
+    try:
+        manifest, pattern = match_folder(args.generated, pairs_to_sample(index), args.naming)
+    except EvaluationInputError as error:
+        logger.error("%s", error)
+        return EXIT_USAGE if args.naming != "auto" and "neither a preset" in str(error) else EXIT_DATA
+    logger.info("%s: %d images named '%s.<ext>'", args.generated, len(manifest), pattern)
+    method = args.method or args.generated.name
+    out = args.out or Path("results") / args.dataset / "evaluate" / method / "metrics.json"
+    run = Evaluation(args.dataset, method, index, root, args.generated, manifest)
+    cache = args.stats_cache or default_stats_cache(args.dataset, evaluate.fid_protocol)
+    return _finish(run, evaluate, _size(args, config), cache, out)
+
+
+def copy_source(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.data.index import DatasetIndex
+    from dnaf.reports.baselines import write_copy_source
+
+    _, root = dataset_and_root(args, config)
+    manifest = write_copy_source(DatasetIndex.load(args.index), root, args.out)
+    with atomic_write(args.manifest) as handle:
+        manifest.to_csv(handle, index=False)
+    logger.info("copy-source baseline: %d images in %s", len(manifest), args.out)
+    return EXIT_OK
+
+
+def compare_grid(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.atomic import atomic_write_bytes
+    from dnaf.data.index import DatasetIndex
+    from dnaf.images import encode_image
+    from dnaf.pose.cache import SkeletonCache
+    from dnaf.reports.comparison_grid import comparison_grid
+
+    dataset, root = dataset_and_root(args, config)
+    index = DatasetIndex.load(args.index)
+    methods = {}
+    for item in args.samples:
+        label, _, folder = item.rpartition("=")
+        methods[label or Path(folder).name] = Path(folder)
+    grid = comparison_grid(index, root, SkeletonCache(index, args.poses, dataset.skeleton_size),
+                           _read_manifest(args.manifest), methods, _size(args, config), args.count)  # fmt: skip
+    atomic_write_bytes(args.out, encode_image(grid))
+    logger.info("comparison grid of %d pairs and %d method(s) in %s", min(args.count, len(index.pairs)), len(methods),
+                args.out)  # fmt: skip
+    return EXIT_OK
+
+
+def report(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.reports.html import render_report
+
+    documents = [json.loads(path.read_text()) for path in args.metrics]
+    pictures = []
+    for item in args.picture:
+        caption, _, path = item.rpartition("=")
+        pictures.append((Path(path), caption or Path(path).stem))
+    with atomic_write(args.out) as handle:
+        handle.write(render_report(args.title or f"dnaf: {documents[0]['dataset']}", documents, pictures))
+    logger.info("report with %d result(s) and %d picture(s) in %s", len(documents),
+                sum(p.is_file() for p, _ in pictures), args.out)  # fmt: skip
+    return EXIT_OK
+
+
+def compare(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.reports.table import markdown_table
+
+    documents = [json.loads(path.read_text()) for path in args.metrics]
+    datasets = {d["dataset"] for d in documents}
+    if len(datasets) > 1:
+        logger.error("the results are of different datasets (%s): not comparable in one table", sorted(datasets))
+        return EXIT_USAGE
+    with atomic_write(args.out) as handle:
+        handle.write(markdown_table(documents))
+    logger.info("comparison of %d result(s) in %s", len(documents), args.out)
+    return EXIT_OK

@@ -1,0 +1,84 @@
+"""FID statistics of the real set (ALL training images at the evaluation size), computed once and
+cached in a safetensors file whose metadata records what they were computed from.
+
+A cache whose record differs from what is asked (protocol, size, resize, weights, the list of
+images) is recomputed, never silently reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import safe_open
+from safetensors.torch import save
+
+from dnaf.atomic import atomic_write_bytes
+from dnaf.data.index import DatasetIndex
+from dnaf.metrics.fid import FidExtractor
+from dnaf.metrics.frechet import feature_statistics
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FidStatistics:
+    mu: np.ndarray
+    sigma: np.ndarray
+    record: dict
+
+
+def real_set(index: DatasetIndex, root: Path) -> tuple[list[str], list[Path]]:
+    """Names and files of every training image, sorted by name."""
+    names = sorted(index.images.index[index.images["split"] == "train"])
+    if not names:
+        raise ValueError("the index has no training images: the FID real set would be empty")
+    return names, [root / index.images.at[name, "path"] for name in names]
+
+
+def real_record(names: list[str], size: tuple[int, int], resize: str, extractor: FidExtractor) -> dict:
+    return {
+        "set": "all training images",
+        "images": len(names),
+        "names_sha256": hashlib.sha256("\n".join(names).encode()).hexdigest(),
+        "size": list(size),
+        "resize": resize,
+        "protocol": extractor.protocol,
+        "weights": extractor.weights,
+    }
+
+
+def save_statistics(path: Path, statistics: FidStatistics) -> None:
+    tensors = {"mu": torch.from_numpy(statistics.mu), "sigma": torch.from_numpy(statistics.sigma)}
+    atomic_write_bytes(path, save(tensors, metadata={"record": json.dumps(statistics.record, sort_keys=True)}))
+
+
+def load_statistics(path: Path) -> FidStatistics:
+    with safe_open(path, framework="np") as handle:
+        record = json.loads((handle.metadata() or {}).get("record", "{}"))
+        return FidStatistics(handle.get_tensor("mu"), handle.get_tensor("sigma"), record)
+
+
+def real_statistics(
+    index: DatasetIndex, root: Path, size: tuple[int, int], resize: str, extractor: FidExtractor, cache: Path
+) -> FidStatistics:
+    """The real set's statistics from ``cache`` when its record matches, else computed and cached."""
+    names, files = real_set(index, root)
+    record = real_record(names, size, resize, extractor)
+    if cache.is_file():
+        cached = load_statistics(cache)
+        if cached.record == record:
+            logger.info("FID real-set statistics from the cache %s (%d images)", cache, len(names))
+            return cached
+        changed = sorted(k for k in record if cached.record.get(k) != record[k])
+        logger.warning("recomputing %s: it was computed with a different %s", cache, ", ".join(changed))
+    logger.info("FID real-set statistics: %d training images at %dx%d (%s)", len(files), *size, extractor.protocol)
+    statistics = FidStatistics(*feature_statistics(extractor.features(files)), record)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    save_statistics(cache, statistics)
+    return statistics

@@ -1,0 +1,1 @@
+"""Pictures and pages made from results: comparison grids, the HTML report, comparison tables."""
