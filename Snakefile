@@ -1,5 +1,6 @@
-# dnaf workflow: raw dataset -> checks -> index -> skeletons -> training -> sharded sampling
-# (-> scores in a later stage). Every rule calls the `dnaf` CLI; the logic lives in the dnaf package.
+# dnaf workflow: raw dataset -> checks -> index -> skeletons -> training -> sharded sampling ->
+# scores -> metrics.json, grids, report. Every rule calls the `dnaf` CLI; the logic lives in the
+# dnaf package.
 from snakemake.utils import min_version, validate
 
 from dnaf.config import parse_config
@@ -20,11 +21,14 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/sample.smk"
+include: "workflow/rules/evaluate.smk"
 
 
 rule demo:
-    """The embedded demo: everything that runs on the synthetic dataset."""
+    """The embedded demo: everything that runs on the synthetic dataset, with the ablation."""
     input:
         "results/demo/data/preview.png",
-        "results/demo/samples/manifest.csv",
+        "results/demo/metrics.json",
+        "results/demo/report.html",
+        "results/demo/comparison.md",
     default_target: True

@@ -89,7 +89,8 @@ def test_auto_naming_understands_each_convention(demo, tmp_path):
         pairs = write_generated(tmp_path / name, index, root, pattern, suffix=".jpg" if name == "cfld" else ".png")
         manifest, used = match_folder(tmp_path / name, pairs)
         assert used == pattern and len(manifest) == len(pairs)
-        assert set(zip(manifest["source"], manifest["target"])) == set(zip(pairs["source"], pairs["target"]))
+        pairs_seen = set(zip(manifest["source"], manifest["target"], strict=True))
+        assert pairs_seen == set(zip(pairs["source"], pairs["target"], strict=True))
         assert match_folder(tmp_path / name, pairs, name)[1] == pattern
     custom = "{target}__from__{source}"
     pairs = write_generated(tmp_path / "custom", index, root, custom)

@@ -107,3 +107,29 @@ def test_demo_reaches_the_sampled_test_set_and_resumes_training(workflow_copy):
     assert result.returncode == 0, result.stderr[-3000:]
     log = (workflow_copy / "results/logs/train_model/demo.log").read_text()
     assert "resumed from" in log and "step-0000003 (step 3)" in log
+
+
+def test_demo_target_scores_dnaf_the_ablation_and_the_baseline(workflow_copy):
+    offline = "experiments:\n  demo:\n    evaluate: {allow_download: false}\n"
+    (workflow_copy / "train.yaml").write_text(TRAIN_SMALL + offline.split("\n", 2)[2])
+    result = _snakemake(workflow_copy, "--cores", "2", "demo", "--configfile", "small.yaml", "train.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    import jsonschema
+    import yaml
+
+    schema = yaml.safe_load((REPO / "workflow/schemas/metrics.schema.yaml").read_text())
+    runs = {"": "DNAF", "/ablations/no-noise-aware": "DNAF, ablation no-noise-aware",
+            "/baselines/copy-source": "copy source (baseline)"}  # fmt: skip
+    for variant, method in runs.items():
+        metrics = json.loads((workflow_copy / f"results/demo{variant}/metrics.json").read_text())
+        jsonschema.validate(metrics, schema)
+        assert metrics["method"] == method and metrics["counts"]["generated"] == 4
+        assert metrics["fid"] is None and "downloads are off" in metrics["unavailable"]["fid"]
+    ablation = json.loads(
+        (workflow_copy / "results/demo/ablations/no-noise-aware/train/model/dnaf_model.json").read_text()
+    )
+    assert ablation["model"]["noise_aware"] is False
+    table = (workflow_copy / "results/demo/comparison.md").read_text()
+    assert all(f"| {method} |" in table for method in runs.values())
+    assert "data:image/png;base64," in (workflow_copy / "results/demo/report.html").read_text()
+    assert (workflow_copy / "results/demo/comparison.png").is_file()

@@ -1,11 +1,35 @@
 import json
+from pathlib import PurePosixPath
 
 DATASETS = ("deepfashion", "market", "demo")
+
+
+# Runs of one dataset: the main run (variant ""), ablations (the same experiment with some keys
+# changed, each trained and sampled in results/{dataset}/ablations/<name>) and baselines that need
+# no model (results/{dataset}/baselines/<name>, scored like the runs).
+ABLATIONS = {"no-noise-aware": {"model": {"noise_aware": False}}}
+BASELINES = ("copy-source",)
+MODEL_VARIANT = f"(/ablations/({'|'.join(ABLATIONS)}))?"
+SCORED_VARIANT = f"(/ablations/({'|'.join(ABLATIONS)})|/baselines/({'|'.join(BASELINES)}))?"
+
+
+def variant_kind(variant):
+    """"main", "ablations" or "baselines", and the name ("" for the main run)."""
+    if not variant:
+        return "main", ""
+    kind, name = PurePosixPath(variant).parts[-2:]
+    return kind, name
+
+
+def run_dir(dataset, kind, name):
+    """Where a run's outputs live: results/{dataset} for the main run."""
+    return f"results/{dataset}" if kind == "main" else f"results/{dataset}/{kind}/{name}"
 
 
 wildcard_constraints:
     dataset="|".join(DATASETS),
     shard=r"\d+",
+    variant=SCORED_VARIANT,
 
 
 def dataset_root(dataset):
@@ -32,9 +56,43 @@ def dataset_json(dataset):
     return config_json(("datasets", dataset))
 
 
-def experiment_json(dataset):
-    return config_json(("datasets", dataset), ("experiments", dataset))
+def _merged(base, override):
+    merged = dict(base)
+    for key, value in override.items():
+        merged[key] = _merged(base[key], value) if isinstance(value, dict) else value
+    return merged
 
 
-def num_shards(dataset):
-    return config["experiments"][dataset]["sample"]["shards"]
+def experiment_json(dataset, variant=""):
+    """The dataset's and experiment's config without its evaluate part (scoring settings never
+    retrain or resample a model); an ablation's keys replace the experiment's."""
+    document = json.loads(config_json(("datasets", dataset), ("experiments", dataset)))
+    del document["experiments"][dataset]["evaluate"]
+    kind, name = variant_kind(variant)
+    if kind == "ablations":
+        overrides = ABLATIONS[name]
+        document["experiments"][dataset] = _merged(document["experiments"][dataset], overrides)
+    return json.dumps(document, sort_keys=True)
+
+
+def num_shards(dataset, variant=""):
+    return 1 if variant_kind(variant)[0] == "baselines" else config["experiments"][dataset]["sample"]["shards"]
+
+
+def method_name(variant):
+    kind, name = variant_kind(variant)
+    return {"main": "DNAF", "ablations": f"DNAF, ablation {name}", "baselines": f"{name.replace('-', ' ')} (baseline)"}[kind]
+
+
+def compared_runs(dataset):
+    """metrics.json of the main run, every ablation and every baseline."""
+    variants = [("main", ""), *(("ablations", n) for n in ABLATIONS), *(("baselines", n) for n in BASELINES)]
+    return [f"{run_dir(dataset, *v)}/metrics.json" for v in variants]
+
+
+def evaluate_json(dataset):
+    return config_json(("datasets", dataset), ("experiments", dataset, "evaluate"))
+
+
+def stats_cache(dataset):
+    return f"results/{dataset}/fid/real-{config['experiments'][dataset]['evaluate']['fid_protocol']}.safetensors"

@@ -6,19 +6,21 @@
 rule sample_shard:
     input:
         root=lambda w: dataset_root(w.dataset),
-        model="results/{dataset}/train/model",
+        model="results/{dataset}{variant}/train/model",
         images="results/{dataset}/data/images.csv",
         poses="results/{dataset}/poses",
     output:
-        "results/{dataset}/samples/shards/{shard}.csv",
+        "results/{dataset}{variant}/samples/shards/{shard}.csv",
+    wildcard_constraints:
+        variant=MODEL_VARIANT,
     params:
-        config=lambda w: experiment_json(w.dataset),
+        config=lambda w: experiment_json(w.dataset, w.variant),
         shards=lambda w: num_shards(w.dataset),
         launch=config["launch"]["sample"],
     log:
-        "results/logs/sample_shard/{dataset}-{shard}.log",
+        "results/logs/sample_shard/{dataset}{variant}-{shard}.log",
     benchmark:
-        "results/benchmarks/sample_shard/{dataset}-{shard}.tsv"
+        "results/benchmarks/sample_shard/{dataset}{variant}-{shard}.tsv"
     resources:
         gpu=config["launch"]["sample_gpus"],
     conda:
@@ -26,7 +28,7 @@ rule sample_shard:
     shell:
         "{params.launch} sample --dataset {wildcards.dataset} --root {input.root} --model {input.model}"
         " --index results/{wildcards.dataset}/data --poses {input.poses}"
-        " --out results/{wildcards.dataset}/samples/images --shard {wildcards.shard} --num-shards {params.shards}"
+        " --out results/{wildcards.dataset}{wildcards.variant}/samples/images --shard {wildcards.shard} --num-shards {params.shards}"
         " --manifest {output} --replace-stale --config-json {params.config:q} > {log} 2>&1"
 
 
@@ -34,16 +36,21 @@ rule gather_samples:
     input:
         images="results/{dataset}/data/images.csv",
         shards=lambda w: expand(
-            "results/{dataset}/samples/shards/{shard}.csv", dataset=w.dataset, shard=range(num_shards(w.dataset))
+            "results/{dataset}{variant}/samples/shards/{shard}.csv",
+            dataset=w.dataset,
+            variant=w.variant,
+            shard=range(num_shards(w.dataset)),
         ),
     output:
-        "results/{dataset}/samples/manifest.csv",
+        "results/{dataset}{variant}/samples/manifest.csv",
+    wildcard_constraints:
+        variant=MODEL_VARIANT,
     log:
-        "results/logs/gather_samples/{dataset}.log",
+        "results/logs/gather_samples/{dataset}{variant}.log",
     benchmark:
-        "results/benchmarks/gather_samples/{dataset}.tsv"
+        "results/benchmarks/gather_samples/{dataset}{variant}.tsv"
     conda:
         "../../envs/dnaf.yaml"
     shell:
-        "dnaf gather-samples --index results/{wildcards.dataset}/data --samples results/{wildcards.dataset}/samples/images"
+        "dnaf gather-samples --index results/{wildcards.dataset}/data --samples results/{wildcards.dataset}{wildcards.variant}/samples/images"
         " --manifests {input.shards} --out {output} > {log} 2>&1"

@@ -1,5 +1,6 @@
-# Training: one job per dataset. Checkpoints live in results/{dataset}/train/checkpoints, which is
-# not an output, so re-running the workflow after an interruption resumes from the newest one.
+# Training: one job per dataset and variant (the main run or an ablation). Checkpoints live in
+# results/{dataset}{variant}/train/checkpoints, which is not an output, so re-running the workflow
+# after an interruption resumes from the newest one.
 
 
 rule train_model:
@@ -8,14 +9,16 @@ rule train_model:
         images="results/{dataset}/data/images.csv",
         poses="results/{dataset}/poses",
     output:
-        directory("results/{dataset}/train/model"),
+        directory("results/{dataset}{variant}/train/model"),
+    wildcard_constraints:
+        variant=MODEL_VARIANT,
     params:
-        config=lambda w: experiment_json(w.dataset),
+        config=lambda w: experiment_json(w.dataset, w.variant),
         launch=config["launch"]["train"],
     log:
-        "results/logs/train_model/{dataset}.log",
+        "results/logs/train_model/{dataset}{variant}.log",
     benchmark:
-        "results/benchmarks/train_model/{dataset}.tsv"
+        "results/benchmarks/train_model/{dataset}{variant}.tsv"
     threads: workflow.cores
     resources:
         gpu=config["launch"]["train_gpus"],
@@ -23,5 +26,5 @@ rule train_model:
         "../../envs/dnaf.yaml"
     shell:
         "{params.launch} train --dataset {wildcards.dataset} --root {input.root}"
-        " --index results/{wildcards.dataset}/data --poses {input.poses} --out results/{wildcards.dataset}/train"
+        " --index results/{wildcards.dataset}/data --poses {input.poses} --out results/{wildcards.dataset}{wildcards.variant}/train"
         " --config-json {params.config:q} > {log} 2>&1"
