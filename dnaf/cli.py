@@ -16,6 +16,7 @@ import yaml
 
 from dnaf import __version__
 from dnaf.atomic import atomic_write
+from dnaf.commands.apply import transfer, try_on
 from dnaf.commands.common import EXIT_OK, EXIT_USAGE, logger
 from dnaf.commands.data import check_data, index_data, make_demo_data, preview_data, render_poses
 from dnaf.commands.evaluate import (
@@ -227,6 +228,42 @@ def build_parser() -> argparse.ArgumentParser:
     sub = verb("compare", compare, "Markdown table of several metrics.json (one dataset)")
     sub.add_argument("--metrics", type=Path, nargs="+", required=True)
     sub.add_argument("--out", type=Path, required=True)
+
+    def application_options(sub: argparse.ArgumentParser, pose_of: str) -> None:
+        sub.add_argument(
+            "--dataset",
+            default="deepfashion",
+            choices=["deepfashion", "market", "demo"],
+            help="whose skeleton size, pose frame and sampling settings to use (default: deepfashion)",
+        )
+        sub.add_argument("--model", type=Path, required=True, help="trained model folder (train's out/model)")
+        pose = sub.add_mutually_exclusive_group(required=True)
+        pose.add_argument("--pose-json", type=Path, help=f"{pose_of}: OpenPose JSON (people[0].pose_keypoints_2d)")
+        pose.add_argument("--pose-row", help=f"{pose_of}: annotation row '[y0..y17]: [x0..x17]' (-1 = missing)")
+        pose.add_argument("--pose-name", help=f"{pose_of}: the keypoints of this image of --index")
+        sub.add_argument(
+            "--pose-frame", type=_size, help="HEIGHTxWIDTH the pose pixels refer to (default: the dataset's image size)"
+        )
+        sub.add_argument("--index", type=Path, help="index folder, for --pose-name")
+        sub.add_argument(
+            "--fit",
+            choices=["pad", "resize", "crop"],
+            default="pad",
+            help="how pictures reach the model's frame (default: pad with white, keeping the aspect)",
+        )
+        sub.add_argument("--seed", type=int, default=0)
+        sub.add_argument("--steps", type=int, help="sampling steps (default: the experiment's sample.steps)")
+        sub.add_argument("--out", type=Path, required=True, help="PNG file (+ a .json record beside it)")
+
+    sub = verb("transfer", transfer, "show any picture (person or artwork) in a target pose")
+    sub.add_argument("--source", type=Path, required=True, help="the appearance: a photo or an artwork")
+    application_options(sub, "target pose")
+
+    sub = verb("try-on", try_on, "appearance transfer: repaint the masked region of a person with a garment's look")
+    sub.add_argument("--person", type=Path, required=True)
+    sub.add_argument("--garment", type=Path, required=True, help="the appearance reference (any picture)")
+    sub.add_argument("--mask", type=Path, required=True, help="same size as --person; white = the region to replace")
+    application_options(sub, "the person's pose")
 
     sub = verb("download-models", download_models, "fetch SD1.5 and Swin-B into the config's model folders (online)")
     sub.add_argument(

@@ -11,6 +11,10 @@ every guidance branch, because it depends only on the source, the timestep and t
 Each image draws its initial noise and its source noise from its own generator, so an image
 depends only on its inputs and seed, not on the rest of the batch (with deterministic samplers:
 DDIM with eta 0, DPM-Solver++).
+
+Inpainting (appearance transfer inside a mask): given known images and a region, at every step
+the sample outside the region (dilated by one cell of the diffusion space) is replaced by the known
+image noised to that step, and by the clean known image at the end.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
 from diffusers import DDIMScheduler, DPMSolverMultistepScheduler, SchedulerMixin
 from tqdm import tqdm
 
@@ -77,6 +82,12 @@ class DNAFPipeline:
         empty, posed, styled = prediction.chunk(3)
         return empty + guidance.pose_scale * (posed - empty) + guidance.appearance_scale * (styled - posed)
 
+    def _region(self, region: torch.Tensor) -> torch.Tensor:
+        """(B, 1, H, W) pixel region (1 = generate) -> the diffusion space: a cell is inside when
+        any of its pixels is, then dilated by one cell."""
+        cells = F.max_pool2d(region.float(), self.model.latent_factor)
+        return F.max_pool2d(cells, 3, stride=1, padding=1)
+
     @torch.no_grad()
     def __call__(
         self,
@@ -86,9 +97,11 @@ class DNAFPipeline:
         num_inference_steps: int = 50,
         guidance: Guidance = Guidance(),
         progress: bool = False,
+        inpaint: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """sources (B, 3, H, W) in [-1, 1]; skeletons (B, 3, H, W) in [0, 1] at the same size; one
-        generator per image. Returns (B, 3, H, W) images in [-1, 1]."""
+        generator per image; ``inpaint`` = (known images (B, 3, H, W) in [-1, 1], region
+        (B, 1, H, W), 1 where to generate). Returns (B, 3, H, W) images in [-1, 1]."""
         model, scheduler = self.model, self.scheduler
         batch = sources.shape[0]
         if skeletons.shape[0] != batch or len(generators) != batch:
@@ -105,12 +118,21 @@ class DNAFPipeline:
         source_noise = [torch.randn(shape, generator=g, device=g.device, dtype=torch.float32) for g in generators]
         sample = torch.stack(noise).to(device, dtype) * scheduler.init_noise_sigma
         source_noise = torch.stack(source_noise).to(device, dtype)
+        if inpaint is not None:
+            known = model.encode(inpaint[0].to(device)).to(dtype)
+            region = self._region(inpaint[1].to(device)).to(dtype)
+            known_noise = [torch.randn(shape, generator=g, device=g.device, dtype=torch.float32) for g in generators]
+            known_noise = torch.stack(known_noise).to(device, dtype)
 
         scheduler.set_timesteps(num_inference_steps, device=device)
         for t in tqdm(scheduler.timesteps, disable=not progress, desc="sampling", leave=False):
             steps = t.expand(batch).to(device)
+            if inpaint is not None:
+                sample = region * sample + (1 - region) * scheduler.add_noise(known, known_noise, steps)
             rows = scheduler.scale_model_input(sample, t).repeat(guidance.branches, 1, 1, 1)
             reference = scheduler.add_noise(source_sample, source_noise, steps)
             prediction = model(rows, steps.repeat(guidance.branches), residuals, ref_index, reference, steps, tokens)
             sample = scheduler.step(self._combine(prediction, guidance), t, sample).prev_sample
+        if inpaint is not None:
+            sample = region * sample + (1 - region) * known
         return model.decode(sample).float()

@@ -1,0 +1,90 @@
+"""Application verbs: transfer (pose transfer of any picture) and try-on (appearance inside a mask)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from dnaf.atomic import atomic_write, atomic_write_bytes
+from dnaf.commands.common import EXIT_DATA, EXIT_OK, logger
+from dnaf.config import Config
+
+
+def _read_picture(path: Path, what: str):
+    from PIL import UnidentifiedImageError
+
+    from dnaf.images import load_rgb
+
+    try:
+        return load_rgb(path)
+    except FileNotFoundError:
+        raise ValueError(f"{what} {path}: no such file") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        raise ValueError(f"{what} {path}: not a readable image ({type(error).__name__})") from None
+
+
+def _keypoints(args: argparse.Namespace, config: Config):
+    from dnaf.applications.poses import from_annotation_row, from_index, from_openpose_json
+
+    frame = args.pose_frame or config.datasets.get(args.dataset).image_size
+    if args.pose_json:
+        return from_openpose_json(args.pose_json, frame), {"pose": str(args.pose_json), "pose_frame": list(frame)}
+    if args.pose_row:
+        return from_annotation_row(args.pose_row, frame), {"pose": args.pose_row, "pose_frame": list(frame)}
+    if args.index is None:
+        raise ValueError("--pose-name needs --index (an index folder written by dnaf index-data)")
+    return from_index(args.index, args.pose_name), {"pose": f"{args.index}:{args.pose_name}"}
+
+
+def _write(out: Path, image, record: dict) -> None:
+    from dnaf.images import encode_image
+
+    atomic_write_bytes(out, encode_image(image))
+    with atomic_write(out.with_suffix(".json")) as handle:
+        json.dump(record, handle, indent=2)
+
+
+def _engine(args: argparse.Namespace, config: Config):
+    from dnaf.applications.api import DNAF
+    from dnaf.pipeline import Guidance
+
+    sample = config.experiments.get(args.dataset).sample
+    dnaf = DNAF(args.model, skeleton_size=config.datasets.get(args.dataset).skeleton_size, sampler=sample.sampler)
+    guidance = Guidance(sample.guidance, sample.pose_scale, sample.appearance_scale)
+    return dnaf, guidance, args.steps or sample.steps
+
+
+def transfer(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.applications.poses import PoseError
+
+    try:
+        keypoints, pose_record = _keypoints(args, config)
+        source = _read_picture(args.source, "source image")
+    except (PoseError, ValueError) as error:
+        logger.error("%s", error)
+        return EXIT_DATA
+    dnaf, guidance, steps = _engine(args, config)
+    image, record = dnaf.transfer(source, keypoints, args.seed, steps, guidance, args.fit)
+    _write(args.out, image, {**record, "source": str(args.source), **pose_record})
+    logger.info("%s in the given pose -> %s", args.source, args.out)
+    return EXIT_OK
+
+
+def try_on(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.applications.poses import PoseError
+
+    try:
+        keypoints, pose_record = _keypoints(args, config)
+        person = _read_picture(args.person, "person image")
+        garment = _read_picture(args.garment, "garment image")
+        mask = _read_picture(args.mask, "mask image")
+        dnaf, guidance, steps = _engine(args, config)
+        image, record = dnaf.try_on(person, garment, mask, keypoints, args.seed, steps, guidance, args.fit)
+    except (PoseError, ValueError) as error:
+        logger.error("%s", error)
+        return EXIT_DATA
+    _write(args.out, image, {**record, "person": str(args.person), "garment": str(args.garment),
+                             "mask": str(args.mask), **pose_record})  # fmt: skip
+    logger.info("%s wearing %s inside %s -> %s", args.person, args.garment, args.mask, args.out)
+    return EXIT_OK

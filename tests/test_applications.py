@@ -1,0 +1,149 @@
+"""Pose transfer and try-on on a tiny saved model: pose inputs, errors, masks, determinism."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from dnaf.applications.framing import fit_image
+from dnaf.applications.poses import PoseError, from_annotation_row, from_openpose_json
+from dnaf.models.saving import save_model
+from dnaf.pipeline import DNAFPipeline, Guidance, make_sampler
+
+from .model_helpers import SIZE, inputs, randomise_injectors, tiny_model
+
+rng = np.random.default_rng(0)
+YS = [5 + k for k in range(18)]
+XS = [3 + (k % 5) for k in range(18)]
+XS[4] = -1  # a missing right wrist
+YS[4] = -1
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    model, scheduler = tiny_model(pixel_patch=2)
+    randomise_injectors(model)
+    folder = tmp_path_factory.mktemp("model") / "model"
+    save_model(model, scheduler, folder, SIZE)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def pictures(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pictures")
+    person = rng.integers(0, 256, (*SIZE, 3), dtype=np.uint8)
+    Image.fromarray(person).save(folder / "person.png")
+    Image.fromarray(rng.integers(0, 256, (50, 70, 3), dtype=np.uint8)).save(folder / "artwork.png")  # any shape
+    mask = np.zeros(SIZE, np.uint8)
+    mask[10:22, 6:18] = 255
+    Image.fromarray(mask).save(folder / "mask.png")
+    document = {"people": [{"pose_keypoints_2d": [v for x, y in zip(XS, YS, strict=True)
+                                                  for v in (x, y, 0.0 if x < 0 else 0.9)]}]}  # fmt: skip
+    (folder / "pose.json").write_text(json.dumps(document))
+    return folder
+
+
+def test_pose_inputs_agree_and_bad_ones_are_named(tmp_path, pictures):
+    from_json = from_openpose_json(pictures / "pose.json", SIZE)
+    from_row = from_annotation_row(f"name.jpg: {YS}: {XS}", SIZE)
+    np.testing.assert_array_equal(from_json, from_row)
+    assert np.isnan(from_json[4]).all() and from_json[0] == pytest.approx([3 / SIZE[1], 5 / SIZE[0]])
+    bad = tmp_path / "bad.json"
+    bad.write_text("{ not json")
+    with pytest.raises(PoseError, match="bad.json: not JSON"):
+        from_openpose_json(bad, SIZE)
+    bad.write_text(json.dumps({"people": [{"pose_keypoints_2d": [1.0] * 75}]}))
+    with pytest.raises(PoseError, match="has 75 numbers = 25 keypoints; expected 18"):
+        from_openpose_json(bad, SIZE)
+    bad.write_text(json.dumps({"people": []}))
+    with pytest.raises(PoseError, match="'people'\\[0\\], found none"):
+        from_openpose_json(bad, SIZE)
+    with pytest.raises(PoseError, match="the x list has 17 values; expected 18"):
+        from_annotation_row(f"{YS}: {XS[:17]}", SIZE)
+
+
+def test_fit_records_and_keeps_the_aspect():
+    image = np.zeros((50, 70, 3), np.uint8)
+    padded, record = fit_image(image, (32, 24), "pad")
+    assert padded.shape == (32, 24, 3) and record["fit"] == "pad" and record["offset"][0] > 0
+    assert (padded[0] == 255).all() and (padded[16, 12] == 0).all()  # white bands above and below
+    cropped, record = fit_image(image, (32, 24), "crop")
+    assert cropped.shape == (32, 24, 3) and (cropped == 0).all()
+
+
+def test_inpainting_keeps_the_known_sample_outside_the_region():
+    model, scheduler = tiny_model(pixel_patch=2)
+    sources, skeletons, *_ = inputs(model, batch=1)
+    known = torch.rand(1, 3, *SIZE) * 2 - 1
+    region = torch.zeros(1, 1, *SIZE)
+    region[..., 12:20, 8:14] = 1
+    pipeline = DNAFPipeline(model, make_sampler("ddim", scheduler))
+    out = pipeline(sources, skeletons, [torch.Generator().manual_seed(0)], 3, Guidance("none"),
+                   inpaint=(known, region))  # fmt: skip
+    outside = pipeline._region(region) == 0  # the region dilated by one 2x2 cell
+    outside = outside.repeat_interleave(2, 2).repeat_interleave(2, 3).expand_as(out)
+    torch.testing.assert_close(out[outside], known[outside], rtol=0, atol=1e-6)
+    assert (out[0, :, 12:20, 8:14] - known[0, :, 12:20, 8:14]).abs().mean() > 0.05
+
+
+def test_cli_transfer_each_pose_source_and_determinism(tmp_path, pictures, model_dir, run_cli):
+    import pandas as pd
+
+    from dnaf.data.index import PAIR_COLUMNS, DatasetIndex, make_images_table
+
+    record = {"name": "p.jpg", "split": "test", "identity": "a", "path": "p.jpg",
+              "keypoints": from_annotation_row(f"{YS}: {XS}", SIZE)}  # fmt: skip
+    DatasetIndex(make_images_table([record]), pd.DataFrame(columns=PAIR_COLUMNS)).save(tmp_path / "index")
+    frame = f"{SIZE[0]}x{SIZE[1]}"
+    common = ["transfer", "--dataset", "demo", "--model", model_dir, "--source", pictures / "artwork.png",
+              "--steps", "2", "--pose-frame", frame]  # fmt: skip
+    outputs = {}
+    sources = {"json": ["--pose-json", pictures / "pose.json"], "row": ["--pose-row", f"{YS}: {XS}"],
+               "name": ["--pose-name", "p.jpg", "--index", tmp_path / "index"]}  # fmt: skip
+    for name, pose in sources.items():
+        result = run_cli(*common, *pose, "--out", tmp_path / f"{name}.png")
+        assert result.code == 0, result.text
+        outputs[name] = np.asarray(Image.open(tmp_path / f"{name}.png"))
+    np.testing.assert_array_equal(outputs["json"], outputs["row"])  # the same pose, the same seed
+    np.testing.assert_array_equal(outputs["json"], outputs["name"])
+    assert outputs["json"].shape == (*SIZE, 3)
+    record = json.loads((tmp_path / "json.json").read_text())
+    assert record["source_framing"]["fit"] == "pad" and record["source_framing"]["input_size"] == [50, 70]
+    assert (
+        run_cli(*common, "--pose-json", pictures / "pose.json", "--seed", "1", "--out", tmp_path / "s1.png").code == 0
+    )
+    assert not np.array_equal(np.asarray(Image.open(tmp_path / "s1.png")), outputs["json"])
+
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG broken")
+    result = run_cli(*common[:-6], "--source", bad, "--steps", "2", "--pose-json", pictures / "pose.json",
+                     "--out", tmp_path / "x.png")  # fmt: skip
+    assert result.code == 1 and "source image" in result.text and "not a readable image" in result.text
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps({"people": [{"pose_keypoints_2d": [0.0] * 54 + [1.0] * 3}]}))
+    result = run_cli(*common, "--pose-json", wrong, "--out", tmp_path / "x.png")
+    assert result.code == 1 and "19 keypoints; expected 18" in result.text
+    result = run_cli(*common, "--pose-name", "p.jpg", "--out", tmp_path / "x.png")
+    assert result.code == 1 and "--pose-name needs --index" in result.text
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_cli_try_on_changes_only_the_masked_pixels(tmp_path, pictures, model_dir, run_cli):
+    args = ["try-on", "--dataset", "demo", "--model", model_dir, "--person", pictures / "person.png", "--garment",
+            pictures / "artwork.png", "--mask", pictures / "mask.png", "--pose-json", pictures / "pose.json",
+            "--pose-frame", f"{SIZE[0]}x{SIZE[1]}", "--steps", "2"]  # fmt: skip
+    assert run_cli(*args, "--out", tmp_path / "a.png").code == 0
+    assert run_cli(*args, "--out", tmp_path / "b.png").code == 0
+    person = np.asarray(Image.open(pictures / "person.png"))
+    mask = np.asarray(Image.open(pictures / "mask.png")) > 0
+    dressed = np.asarray(Image.open(tmp_path / "a.png"))
+    np.testing.assert_array_equal(dressed[~mask], person[~mask])  # exactly the person outside
+    assert np.abs(dressed[mask].astype(int) - person[mask]).mean() > 10  # repainted inside
+    np.testing.assert_array_equal(dressed, np.asarray(Image.open(tmp_path / "b.png")))  # deterministic
+    assert json.loads((tmp_path / "a.json").read_text())["mask_pixels"] == mask.sum()
+    small_mask = tmp_path / "small_mask.png"
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(small_mask)
+    result = run_cli(*args[:10], small_mask, *args[11:], "--out", tmp_path / "c.png")
+    assert result.code == 1 and "the mask is 8x8" in result.text
