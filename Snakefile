@@ -31,4 +31,5 @@ rule demo:
         "results/demo/metrics.json",
         "results/demo/report.html",
         "results/demo/comparison.md",
+        "results/demo/applications.png",
     default_target: True

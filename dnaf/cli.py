@@ -16,7 +16,7 @@ import yaml
 
 from dnaf import __version__
 from dnaf.atomic import atomic_write
-from dnaf.commands.apply import transfer, try_on
+from dnaf.commands.apply import applications_figure, transfer, try_on
 from dnaf.commands.common import EXIT_OK, EXIT_USAGE, logger
 from dnaf.commands.data import check_data, index_data, make_demo_data, preview_data, render_poses
 from dnaf.commands.evaluate import (
@@ -264,6 +264,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--garment", type=Path, required=True, help="the appearance reference (any picture)")
     sub.add_argument("--mask", type=Path, required=True, help="same size as --person; white = the region to replace")
     application_options(sub, "the person's pose")
+
+    sub = verb("applications-figure", applications_figure, "demo figure: transfer, try-on and artwork on test pairs")
+    sub.add_argument("--dataset", default="demo", choices=["demo"], help="needs the demo's part maps")
+    sub.add_argument("--root", type=Path, help="dataset root (default: the config's)")
+    sub.add_argument("--model", type=Path, required=True)
+    sub.add_argument("--index", type=Path, required=True)
+    sub.add_argument("--count", type=int, default=4, help="rows")
+    sub.add_argument("--steps", type=int, help="sampling steps (default: the experiment's sample.steps)")
+    sub.add_argument("--out", type=Path, required=True, help="PNG file")
 
     sub = verb("download-models", download_models, "fetch SD1.5 and Swin-B into the config's model folders (online)")
     sub.add_argument(

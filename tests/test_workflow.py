@@ -133,3 +133,8 @@ def test_demo_target_scores_dnaf_the_ablation_and_the_baseline(workflow_copy):
     assert all(f"| {method} |" in table for method in runs.values())
     assert "data:image/png;base64," in (workflow_copy / "results/demo/report.html").read_text()
     assert (workflow_copy / "results/demo/comparison.png").is_file()
+    from PIL import Image
+
+    figure = Image.open(workflow_copy / "results/demo/applications.png")
+    height, width = 64, 44  # the demo model's frame
+    assert figure.size == (8 * (width + 2) + 2, 14 + 3 * (height + 2) + 2)  # 8 columns, 3 pairs

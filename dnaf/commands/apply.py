@@ -88,3 +88,17 @@ def try_on(args: argparse.Namespace, config: Config) -> int:
                              "mask": str(args.mask), **pose_record})  # fmt: skip
     logger.info("%s wearing %s inside %s -> %s", args.person, args.garment, args.mask, args.out)
     return EXIT_OK
+
+
+def applications_figure(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.atomic import atomic_write_bytes
+    from dnaf.data.index import DatasetIndex
+    from dnaf.images import encode_image
+    from dnaf.reports.applications_figure import applications_figure as figure
+
+    dataset = config.datasets.get(args.dataset)
+    dnaf, guidance, steps = _engine(args, config)
+    picture = figure(dnaf, DatasetIndex.load(args.index), args.root or dataset.root, args.count, steps, guidance)
+    atomic_write_bytes(args.out, encode_image(picture))
+    logger.info("applications figure (%d rows) in %s", args.count, args.out)
+    return EXIT_OK

@@ -161,3 +161,23 @@ rule compare_runs:
         " --poses {input.poses} --manifest {input.manifest} --samples DNAF=results/{wildcards.dataset}/samples/images"
         " {params.samples} copy-source=results/{wildcards.dataset}/baselines/copy-source/samples/images"
         " --out {output.grid} --config-json {params.config:q}) > {log} 2>&1"
+
+
+rule applications_figure:
+    """Pose transfer, try-on and an artwork as reference with the demo model (demo only: it needs
+    the synthetic part maps)."""
+    input:
+        root=dataset_root("demo"),
+        images="results/demo/data/images.csv",
+        model="results/demo/train/model",
+    output:
+        "results/demo/applications.png",
+    params:
+        config=experiment_json("demo"),
+    log:
+        "results/logs/applications_figure/demo.log",
+    conda:
+        "../../envs/dnaf.yaml"
+    shell:
+        "dnaf applications-figure --root {input.root} --model {input.model} --index results/demo/data"
+        " --out {output} --config-json {params.config:q} > {log} 2>&1"
