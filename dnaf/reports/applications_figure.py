@@ -16,7 +16,7 @@ from dnaf.reports.comparison_grid import spread_rows
 from dnaf.sampling.shards import pairs_to_sample
 
 UPPER_GARMENT = 3  # dnaf.demo.draw.PART_LABELS["upper"]
-LABELS = ["source", "target pose", "transfer", "garment", "mask", "try-on", "artwork", "artwork transfer"]
+LABELS = ["source", "pose", "transfer", "garment", "mask", "try-on", "artwork", "posed art"]
 
 
 def artwork(size: tuple[int, int], seed: int = 0) -> np.ndarray:
