@@ -147,3 +147,14 @@ def test_cli_try_on_changes_only_the_masked_pixels(tmp_path, pictures, model_dir
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(small_mask)
     result = run_cli(*args[:10], small_mask, *args[11:], "--out", tmp_path / "c.png")
     assert result.code == 1 and "the mask is 8x8" in result.text
+
+
+def test_the_api_is_importable_from_the_package(model_dir):
+    import dnaf
+    from dnaf.applications.api import DNAF
+
+    assert dnaf.DNAF is DNAF
+    engine = dnaf.DNAF(model_dir, device="cpu", skeleton_size=(2 * SIZE[0], 2 * SIZE[1]))
+    assert engine.size == SIZE and engine.skeleton(from_annotation_row(f"{YS}: {XS}", SIZE)).shape == (*SIZE, 3)
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        dnaf.Nothing  # noqa: B018
