@@ -100,14 +100,7 @@ def write_results(document: dict, scores: pd.DataFrame, out: Path) -> None:
 
 
 def summary_line(document: dict) -> str:
-    shown = []
-    for key, form in (
-        ("fid", "{:.3f}"),
-        ("lpips", "{:.4f}"),
-        ("ssim", "{:.4f}"),
-        ("ssim_256", "{:.4f}"),
-        ("psnr", "{:.2f}"),
-    ):
-        value = document[key]
-        shown.append(f"{key.upper()} {form.format(value) if value is not None else 'n/a'}")
-    return f"{document['method']} on {document['dataset']}: " + ", ".join(shown)
+    from dnaf.reports.table import COLUMNS, cell
+
+    shown = ", ".join(f"{title} {cell(document, key, form)}" for key, title, form in COLUMNS)
+    return f"{document['method']} on {document['dataset']}: {shown}"

@@ -10,17 +10,9 @@ from PIL import Image
 
 from dnaf.data.index import DatasetIndex
 from dnaf.data.keypoints import mirror_keypoints
+from dnaf.images import load_rgb
 from dnaf.pose.cache import SkeletonCache
 from dnaf.pose.render import render_skeleton
-
-
-def load_image(path: Path, size: tuple[int, int]) -> np.ndarray:
-    """(H, W, 3) uint8 RGB at ``size`` (height, width), bicubic resize when needed."""
-    with Image.open(path) as image:
-        image = image.convert("RGB")
-        if (image.height, image.width) != tuple(size):
-            image = image.resize((size[1], size[0]), Image.Resampling.BICUBIC)
-        return np.asarray(image)
 
 
 def to_tensor(image: np.ndarray, signed: bool) -> torch.Tensor:
@@ -65,7 +57,7 @@ class PairDataset(torch.utils.data.Dataset):
         return len(self.pairs)
 
     def _image(self, name: str) -> np.ndarray:
-        return load_image(self.root / self.index.images.at[name, "path"], self.resolution)
+        return load_rgb(self.root / self.index.images.at[name, "path"], self.resolution)
 
     def _skeleton(self, name: str, mirrored: bool) -> np.ndarray:
         if mirrored:

@@ -11,7 +11,8 @@ from safetensors.torch import save as save_bytes
 from tqdm import tqdm
 
 from dnaf.atomic import atomic_write_bytes
-from dnaf.training.dataset import load_image, to_tensor
+from dnaf.images import load_rgb
+from dnaf.training.dataset import to_tensor
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class LatentCache:
         for start in tqdm(range(0, len(names), batch_size), desc="encoding latents"):
             chunk = names[start : start + batch_size]
             pixels = torch.stack(
-                [to_tensor(load_image(root / images.at[n, "path"], trainer.resolution), signed=True) for n in chunk]
+                [to_tensor(load_rgb(root / images.at[n, "path"], trainer.resolution), signed=True) for n in chunk]
             ).to(device)
             encoded = trainer.model.encode(pixels).to(torch.float16).cpu()
             latents.update({name: latent.contiguous() for name, latent in zip(chunk, encoded, strict=True)})
