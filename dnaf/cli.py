@@ -30,6 +30,7 @@ from dnaf.commands.evaluate import (
     score,
 )
 from dnaf.commands.model import download_models, gather_samples, sample, train
+from dnaf.commands.swap import swap_check
 from dnaf.config import (
     Config,
     ConfigError,
@@ -208,6 +209,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--out", type=Path, required=True, help="folder of images")
     sub.add_argument("--manifest", type=Path, required=True, help="CSV with source, target, file")
 
+    sub = verb("swap-check", swap_check, "sample the test pairs with another identity's source: do colours follow it?")
+    _dataset_options(sub)
+    sub.add_argument("--model", type=Path, required=True, help="trained model folder")
+    sub.add_argument("--index", type=Path, required=True)
+    sub.add_argument("--poses", type=Path, required=True)
+    sub.add_argument("--samples", type=Path, help="the model's outputs with the true sources (a grid column)")
+    sub.add_argument("--out", type=Path, required=True, help="folder: images/, swap.json, swap_scores.csv, swap.png")
+
     sub = verb("compare-grid", compare_grid, "figure: pose | source | ground truth | each method's output")
     _dataset_options(sub)
     sub.add_argument("--index", type=Path, required=True)
@@ -226,7 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--out", type=Path, required=True, help="HTML file")
 
     sub = verb("compare", compare, "Markdown table of several metrics.json (one dataset)")
-    sub.add_argument("--metrics", type=Path, nargs="+", required=True)
+    sub.add_argument("--metrics", type=Path, nargs="+", required=True, help="the main run first")
+    sub.add_argument("--pose-only", type=Path, help="metrics.json of the pose-only model: colour error ratio")
+    sub.add_argument("--swap", type=Path, help="swap.json of `dnaf swap-check`")
     sub.add_argument("--out", type=Path, required=True)
 
     def application_options(sub: argparse.ArgumentParser, pose_of: str) -> None:

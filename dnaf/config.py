@@ -131,7 +131,7 @@ DEMO_EXPERIMENT = Experiment(
     model=ModelConfig(
         base="tiny",
         space="pixel",
-        pixel_patch=2,
+        pixel_patch=4,
         adapter_res_blocks=1,
         train_unet=True,
         train_swin=True,
@@ -147,19 +147,20 @@ DEMO_EXPERIMENT = Experiment(
     train=TrainConfig(
         resolution=(64, 44),
         batch_size=16,
-        max_steps=500,
-        learning_rate=5e-4,
+        max_steps=1000,
+        learning_rate=1e-3,
         warmup_steps=50,
         ema_decay=0.99,
         mixed_precision="no",
         prediction_type="sample",
         num_workers=0,
-        log_every=10,
-        checkpoint_every=100,
+        threads=1,
+        log_every=25,
+        checkpoint_every=250,
         keep_checkpoints=2,
-        validate_every=250,
+        validate_every=500,
     ),
-    sample=SampleConfig(steps=25, batch_size=50, shards=2),
+    sample=SampleConfig(steps=25, guidance="none", batch_size=50, shards=2),
 )
 
 

@@ -215,8 +215,9 @@ def test_cli_evaluate_and_aggregate_agree(demo, tmp_path, run_cli, toy_fid):
                  tmp_path / "manifest.csv", "--out", tmp_path / "a.json"]  # fmt: skip
     assert run_cli(*aggregate, "--scores", *shards).code == 0
     aggregated = json.loads((tmp_path / "a.json").read_text())
-    for key in ("fid", "ssim", "ssim_256", "psnr"):
+    for key in ("fid", "ssim", "ssim_256", "psnr", "colour_error"):
         assert aggregated[key] == pytest.approx(evaluated[key]), key
+    assert aggregated["colour_error_parts"] == pytest.approx(evaluated["colour_error_parts"])
     assert aggregated["unavailable"]["lpips"] == evaluated["unavailable"]["lpips"]
 
     refused = run_cli(*aggregate, "--scores", shards[0])  # a shard's scores are missing
@@ -249,11 +250,14 @@ def test_copy_source_grid_table_and_report(demo, tmp_path, run_cli):
         assert result.code == 0, result.text
     noisy, copied = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("gen", "copy"))
     assert noisy["ssim"] > copied["ssim"] and noisy["psnr"] > copied["psnr"]
+    # zero-mean noise keeps the part colours (clipping aside); the copy wears them in other places
+    assert noisy["colour_error"] < 0.02 < copied["colour_error"]
 
     assert run_cli("compare", "--metrics", tmp_path / "gen.json", tmp_path / "copy.json", "--out",
                    tmp_path / "table.md").code == 0  # fmt: skip
     table = (tmp_path / "table.md").read_text()
     assert f"| noisy truth | n/a | n/a | {noisy['ssim']:.4f} |" in table and "| copy-source |" in table
+    assert f"| {noisy['colour_error']:.4f} | {noisy['counts']['generated']} |" in table
     assert "FID n/a:" in table
 
     poses = tmp_path / "poses"

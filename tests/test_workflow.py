@@ -109,7 +109,7 @@ def test_demo_reaches_the_sampled_test_set_and_resumes_training(workflow_copy):
     assert "resumed from" in log and "step-0000003 (step 3)" in log
 
 
-def test_demo_target_scores_dnaf_the_ablation_and_the_baseline(workflow_copy):
+def test_demo_target_scores_dnaf_the_ablations_and_the_baseline(workflow_copy):
     offline = "experiments:\n  demo:\n    evaluate: {allow_download: false}\n"
     (workflow_copy / "train.yaml").write_text(TRAIN_SMALL + offline.split("\n", 2)[2])
     result = _snakemake(workflow_copy, "--cores", "2", "demo", "--configfile", "small.yaml", "train.yaml")
@@ -118,19 +118,35 @@ def test_demo_target_scores_dnaf_the_ablation_and_the_baseline(workflow_copy):
     import yaml
 
     schema = yaml.safe_load((REPO / "workflow/schemas/metrics.schema.yaml").read_text())
-    runs = {"": "DNAF", "/ablations/no-noise-aware": "DNAF, ablation no-noise-aware",
+    runs = {"": "DNAF", "/ablations/pose-only": "DNAF, ablation pose-only",
+            "/ablations/no-noise-aware": "DNAF, ablation no-noise-aware",
+            "/ablations/no-injectors": "DNAF, ablation no-injectors",
             "/baselines/copy-source": "copy source (baseline)"}  # fmt: skip
     for variant, method in runs.items():
         metrics = json.loads((workflow_copy / f"results/demo{variant}/metrics.json").read_text())
         jsonschema.validate(metrics, schema)
         assert metrics["method"] == method and metrics["counts"]["generated"] == 4
         assert metrics["fid"] is None and "downloads are off" in metrics["unavailable"]["fid"]
-    ablation = json.loads(
-        (workflow_copy / "results/demo/ablations/no-noise-aware/train/model/dnaf_model.json").read_text()
+        assert 0 <= metrics["colour_error"] < 1 and set(metrics["colour_error_parts"]) <= {
+            "skin",
+            "hair",
+            "upper",
+            "lower",
+        }
+    for name, switches in {
+        "pose-only": (False, False),
+        "no-noise-aware": (False, True),
+        "no-injectors": (True, False),
+    }.items():
+        record = json.loads((workflow_copy / f"results/demo/ablations/{name}/train/model/dnaf_model.json").read_text())
+        assert (record["model"]["noise_aware"], record["model"]["injectors"]) == switches, name
+    swap = json.loads((workflow_copy / "results/demo/swap/swap.json").read_text())
+    assert (
+        swap["pairs"] == 4 and swap["error_vs_truth"] >= 0 and (workflow_copy / "results/demo/swap/swap.png").is_file()
     )
-    assert ablation["model"]["noise_aware"] is False
     table = (workflow_copy / "results/demo/comparison.md").read_text()
     assert all(f"| {method} |" in table for method in runs.values())
+    assert "x the pose-only model's" in table and "swap check (4 pairs" in table
     assert "data:image/png;base64," in (workflow_copy / "results/demo/report.html").read_text()
     assert (workflow_copy / "results/demo/comparison.png").is_file()
     from PIL import Image

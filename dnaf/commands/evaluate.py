@@ -22,6 +22,11 @@ def _read_manifest(path: Path):
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
+def _part_maps(config: Config, dataset: str, root: Path) -> Path | None:
+    """The part label maps of a synthetic dataset (for the colour error), None for real data."""
+    return root / "parts" if config.datasets.get(dataset).synthetic is not None else None
+
+
 def default_stats_cache(dataset: str, protocol: str) -> Path:
     return Path("results") / dataset / "fid" / f"real-{protocol}.safetensors"
 
@@ -35,8 +40,9 @@ def score(args: argparse.Namespace, config: Config) -> int:
     size = _size(args, config)
     manifest = _read_manifest(args.manifest)
     scores, lpips_reason = score_images(
-        DatasetIndex.load(args.index), root, args.samples, manifest, size, evaluate, progress=True
-    )
+        DatasetIndex.load(args.index), root, args.samples, manifest, size, evaluate, progress=True,
+        parts=_part_maps(config, args.dataset, root),
+    )  # fmt: skip
     with atomic_write(args.out) as handle:
         scores.to_csv(handle, index=False)
     record = {"size": list(size), "resize": evaluate.resize, "lpips_unavailable": lpips_reason, "images": len(scores)}
@@ -104,10 +110,10 @@ def aggregate(args: argparse.Namespace, config: Config) -> int:
     _, root = dataset_and_root(args, config)
     evaluate = config.experiments.get(args.dataset).evaluate
     scores = pd.concat([pd.read_csv(path, dtype={"file": str, "source": str, "target": str}, keep_default_na=False,
-                                    na_values={"lpips": ["", "NaN", "nan"]}) for path in args.scores],
+                                    na_values=["", "NaN", "nan"]) for path in args.scores],
                        ignore_index=True)  # fmt: skip
     run = Evaluation(args.dataset, args.method, DatasetIndex.load(args.index), root, args.samples,
-                     _read_manifest(args.manifest))  # fmt: skip
+                     _read_manifest(args.manifest), _part_maps(config, args.dataset, root))  # fmt: skip
     cache = args.stats_cache or default_stats_cache(args.dataset, evaluate.fid_protocol)
     return _finish(run, evaluate, _size(args, config), cache, args.out, scores, _lpips_reason(args.scores))
 
@@ -138,7 +144,9 @@ def evaluate_folder(args: argparse.Namespace, config: Config) -> int:
     logger.info("%s: %d images named '%s.<ext>'", args.generated, len(manifest), pattern)
     method = args.method or args.generated.name
     out = args.out or Path("results") / args.dataset / "evaluate" / method / "metrics.json"
-    run = Evaluation(args.dataset, method, index, root, args.generated, manifest)
+    run = Evaluation(
+        args.dataset, method, index, root, args.generated, manifest, _part_maps(config, args.dataset, root)
+    )
     cache = args.stats_cache or default_stats_cache(args.dataset, evaluate.fid_protocol)
     return _finish(run, evaluate, _size(args, config), cache, out)
 
@@ -199,7 +207,11 @@ def compare(args: argparse.Namespace, config: Config) -> int:
     if len(datasets) > 1:
         logger.error("the results are of different datasets (%s): not comparable in one table", sorted(datasets))
         return EXIT_USAGE
+    from dnaf.reports.swap_check import appearance_checks
+
+    pose_only = json.loads(args.pose_only.read_text()) if args.pose_only else None
+    swap = json.loads(args.swap.read_text()) if args.swap else None
     with atomic_write(args.out) as handle:
-        handle.write(markdown_table(documents))
+        handle.write(markdown_table(documents) + appearance_checks(documents[0], pose_only, swap))
     logger.info("comparison of %d result(s) in %s", len(documents), args.out)
     return EXIT_OK

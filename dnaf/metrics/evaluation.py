@@ -34,6 +34,7 @@ class Evaluation:
     root: Path
     samples: Path
     manifest: pd.DataFrame
+    parts: Path | None = None  # part label maps (synthetic data): adds the colour error
 
 
 def checked_scores(scores: pd.DataFrame, manifest: pd.DataFrame, where: str) -> pd.DataFrame:
@@ -66,7 +67,9 @@ def evaluate(
     expected = pairs_to_sample(run.index)
     generated_size = check_generated(expected, run.manifest, run.samples, size)
     if scores is None:
-        scores, lpips_reason = score_images(run.index, run.root, run.samples, run.manifest, size, config)
+        scores, lpips_reason = score_images(
+            run.index, run.root, run.samples, run.manifest, size, config, parts=run.parts
+        )
     else:
         scores = checked_scores(scores, run.manifest, "scores")
     unavailable = {"lpips": lpips_reason} if lpips_reason else {}
@@ -100,7 +103,7 @@ def write_results(document: dict, scores: pd.DataFrame, out: Path) -> None:
 
 
 def summary_line(document: dict) -> str:
-    from dnaf.reports.table import COLUMNS, cell
+    from dnaf.reports.table import cell, columns
 
-    shown = ", ".join(f"{title} {cell(document, key, form)}" for key, title, form in COLUMNS)
+    shown = ", ".join(f"{title} {cell(document, key, form)}" for key, title, form in columns([document]))
     return f"{document['method']} on {document['dataset']}: {shown}"

@@ -12,6 +12,13 @@ from tqdm import tqdm
 
 from dnaf.data.index import DatasetIndex
 from dnaf.images import load_rgb
+from dnaf.metrics.colour import (
+    FOREGROUND_PARTS,
+    colour_error,
+    load_part_map,
+    part_colour_errors,
+    part_mean_colours,
+)
 from dnaf.metrics.config import EvaluateConfig
 from dnaf.metrics.perceptual import MetricUnavailable, load_lpips, lpips_distance
 from dnaf.metrics.pixel import psnr, ssim, ssim_256
@@ -31,9 +38,12 @@ def score_images(
     size: tuple[int, int],
     config: EvaluateConfig,
     progress: bool = False,
+    parts: Path | None = None,
 ) -> tuple[pd.DataFrame, str | None]:
     """manifest rows (source, target, file) -> one row per image with ssim, ssim_256, psnr, lpips;
-    lpips is NaN when it is unavailable, and the reason is returned."""
+    lpips is NaN when it is unavailable, and the reason is returned. With ``parts`` (a folder of
+    part label maps ``<target stem>.png``, the synthetic demo's), also the per-part colour error
+    (``colour_error`` and one ``colour_<part>`` column per part)."""
     device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
         lpips_model = load_lpips(config.lpips_weights, config.allow_download, device)
@@ -54,6 +64,17 @@ def score_images(
             rows.append(
                 {"file": row["file"], "source": row["source"], "target": row["target"], "ssim": ssim(t, m),
                  "ssim_256": ssim_256(t, m), "psnr": psnr(t, m), "lpips": lp}
+                | (_colour_scores(t, m, parts / f"{Path(row['target']).stem}.png", size) if parts else {})
             )  # fmt: skip
     columns = ["file", "source", "target", "ssim", "ssim_256", "psnr", "lpips"]
+    if parts:
+        columns += ["colour_error", *(f"colour_{name}" for name in FOREGROUND_PARTS)]
     return pd.DataFrame(rows, columns=columns), lpips_reason
+
+
+def _colour_scores(truth: np.ndarray, made: np.ndarray, part_map: Path, size: tuple[int, int]) -> dict[str, float]:
+    labels = load_part_map(part_map, size)
+    errors = part_colour_errors(made, part_mean_colours(truth, labels), labels)
+    return {"colour_error": colour_error(errors)} | {
+        f"colour_{k}": errors.get(k, float("nan")) for k in FOREGROUND_PARTS
+    }

@@ -21,6 +21,11 @@ DEFINITIONS = {
     "lpips": "lpips v0.1, AlexNet, images in [-1, 1], generated vs ground truth, averaged",
     "fid_real_set": "all training images at the evaluation size",
 }
+COLOUR_DEFINITION = (
+    "per-part colour error: mean absolute difference (R, G, B in [0, 1]) between the generated and the "
+    "ground-truth mean colour inside each ground-truth part mask, averaged over the parts of each pair "
+    "(background excluded) and over pairs; only where part label maps exist (the synthetic demo)"
+)
 
 
 def library_versions() -> dict[str, str | None]:
@@ -54,6 +59,7 @@ def metrics_document(
     weights: dict[str, str | None],
 ) -> dict:
     lpips = _mean(scores["lpips"]) if "lpips" not in unavailable else None
+    parts = [c for c in scores.columns if c.startswith("colour_") and c != "colour_error"]
     return {
         "schema": SCHEMA,
         "dataset": dataset,
@@ -63,6 +69,8 @@ def metrics_document(
         "ssim": _mean(scores["ssim"]),
         "ssim_256": _mean(scores["ssim_256"]),
         "psnr": _mean(scores["psnr"]),
+        "colour_error": _mean(scores["colour_error"]) if "colour_error" in scores else None,
+        "colour_error_parts": {c.removeprefix("colour_"): _mean(scores[c]) for c in parts},
         "unavailable": unavailable,
         "protocol": {
             "size": list(size),
@@ -70,6 +78,7 @@ def metrics_document(
             "resize": resize,
             "fid_protocol": fid_protocol,
             **DEFINITIONS,
+            "colour_error": COLOUR_DEFINITION,
         },
         "counts": {
             "test_pairs": test_pairs,

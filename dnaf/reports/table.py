@@ -4,7 +4,16 @@ from __future__ import annotations
 
 COLUMNS = (("fid", "FID", "{:.3f}"), ("lpips", "LPIPS", "{:.4f}"), ("ssim", "SSIM", "{:.4f}"),
            ("ssim_256", "SSIM_256", "{:.4f}"), ("psnr", "PSNR", "{:.2f}"))  # fmt: skip
-BETTER = {"fid": "lower", "lpips": "lower", "ssim": "higher", "ssim_256": "higher", "psnr": "higher"}
+COLOUR_COLUMN = ("colour_error", "colour error", "{:.4f}")
+"""Shown when a document has it: only synthetic data has part label maps."""
+BETTER = {"fid": "lower", "lpips": "lower", "ssim": "higher", "ssim_256": "higher", "psnr": "higher",
+          "colour_error": "lower"}  # fmt: skip
+
+
+def columns(documents: list[dict]) -> tuple[tuple[str, str, str], ...]:
+    """The metric columns of a table of these documents."""
+    with_colour = any(d.get("colour_error") is not None for d in documents)
+    return COLUMNS + ((COLOUR_COLUMN,) if with_colour else ())
 
 
 def cell(document: dict, key: str, form: str) -> str:
@@ -13,11 +22,12 @@ def cell(document: dict, key: str, form: str) -> str:
 
 
 def metrics_rows(documents: list[dict]) -> tuple[list[str], list[list[str]]]:
-    """Header and rows: method, the five metrics ('n/a' when unavailable), images scored."""
-    header = ["method", *(f"{title} ({'↓' if BETTER[key] == 'lower' else '↑'})" for key, title, _ in COLUMNS), "images"]
+    """Header and rows: method, the five metrics ('n/a' when unavailable) and the colour error where
+    there is one, images scored."""
+    shown = columns(documents)
+    header = ["method", *(f"{title} ({'↓' if BETTER[key] == 'lower' else '↑'})" for key, title, _ in shown), "images"]
     rows = [
-        [d["method"], *(cell(d, key, form) for key, _, form in COLUMNS), str(d["counts"]["generated"])]
-        for d in documents
+        [d["method"], *(cell(d, key, form) for key, _, form in shown), str(d["counts"]["generated"])] for d in documents
     ]
     return header, rows
 

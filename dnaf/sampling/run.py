@@ -85,6 +85,7 @@ def sample_shard(
     record = read_model_record(model_dir)
     resolution = tuple(record["image_size"])
     pairs = pairs_to_sample(index)
+    pairs["seed"] = [pair_seed(config.seed, s, t) for s, t in zip(pairs["source"], pairs["target"], strict=True)]
     batches = shard_batches(len(pairs), config.batch_size, shard, num_shards)
     mine = batches[state.process_index :: state.num_processes]
     todo = [b for b in mine if not all(decoded_size(out / pairs.at[i, "file"]) for i in b)]
@@ -92,28 +93,44 @@ def sample_shard(
         "shard %d/%d: %d batches, %d to do (process %d)", shard, num_shards, len(mine), len(todo), state.process_index
     )
     if todo:
-        model, scheduler = load_model(model_dir)
-        model = model.to(state.device).eval()
-        pipeline = DNAFPipeline(model, make_sampler(config.sampler, scheduler))
-        guidance = Guidance(config.guidance, config.pose_scale, config.appearance_scale)
-        data = PairDataset(index, root, skeletons, list(zip(pairs["source"], pairs["target"], strict=True)), resolution)
-        for batch in tqdm(todo, desc=f"shard {shard}", disable=not state.is_local_main_process):
-            items = [data[i] for i in batch]
-            seeds = [pair_seed(config.seed, pairs.at[i, "source"], pairs.at[i, "target"]) for i in batch]
-            generators = [torch.Generator(state.device).manual_seed(s) for s in seeds]
-            images = pipeline(
-                torch.stack([item["source"] for item in items]).to(state.device),
-                torch.stack([item["skeleton"] for item in items]).to(state.device),
-                generators, config.steps, guidance,
-            )  # fmt: skip
-            for i, image in zip(batch, to_uint8(images), strict=True):
-                atomic_write_bytes(out / pairs.at[i, "file"], encode_image(image))
-    positions = [i for b in batches for i in b]
-    manifest = pairs.loc[positions].copy()
-    manifest["seed"] = [
-        pair_seed(config.seed, s, t) for s, t in zip(manifest["source"], manifest["target"], strict=True)
-    ]
-    return manifest
+        generate(model_dir, data_for(index, root, skeletons, pairs, resolution), pairs, todo, out, config, state.device,
+                 progress=state.is_local_main_process, desc=f"shard {shard}")  # fmt: skip
+    return pairs.loc[[i for b in batches for i in b]].copy()
+
+
+def data_for(
+    index: DatasetIndex, root: Path, skeletons: SkeletonCache, pairs: pd.DataFrame, resolution: tuple[int, int]
+) -> PairDataset:
+    return PairDataset(index, root, skeletons, list(zip(pairs["source"], pairs["target"], strict=True)), resolution)
+
+
+def generate(
+    model_dir: Path,
+    data: PairDataset,
+    pairs: pd.DataFrame,
+    batches: list[range],
+    out: Path,
+    config: SampleConfig,
+    device: torch.device | str,
+    progress: bool = True,
+    desc: str = "sampling",
+) -> None:
+    """Generate the images of ``batches`` (positions in ``pairs``: source, target, file, seed;
+    ``data`` holds the same pairs) into ``out``, each PNG written atomically."""
+    model, scheduler = load_model(model_dir)
+    model = model.to(device).eval()
+    pipeline = DNAFPipeline(model, make_sampler(config.sampler, scheduler))
+    guidance = Guidance(config.guidance, config.pose_scale, config.appearance_scale)
+    for batch in tqdm(batches, desc=desc, disable=not progress):
+        items = [data[i] for i in batch]
+        generators = [torch.Generator(device).manual_seed(int(pairs.at[i, "seed"])) for i in batch]
+        images = pipeline(
+            torch.stack([item["source"] for item in items]).to(device),
+            torch.stack([item["skeleton"] for item in items]).to(device),
+            generators, config.steps, guidance,
+        )  # fmt: skip
+        for i, image in zip(batch, to_uint8(images), strict=True):
+            atomic_write_bytes(out / pairs.at[i, "file"], encode_image(image))
 
 
 def gather_samples(index: DatasetIndex, samples: Path, manifests: list[Path], out: Path) -> pd.DataFrame:

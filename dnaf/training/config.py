@@ -28,6 +28,9 @@ class TrainConfig(BaseModel):
     mixed_precision: Literal["no", "fp16", "bf16"] = "bf16"
     gradient_checkpointing: bool = False
     prediction_type: Literal["epsilon", "sample", "v_prediction"] = "epsilon"
+    timestep_power: PositiveFloat = 1.0
+    """Training timesteps t = floor(T u^power), u uniform: 1 = uniform (SD1.5); below 1 favours the
+    noisy steps, where the layout and colours are decided (0.5: density growing linearly with t)."""
     style_dropout: float = Field(0.1, ge=0, le=1)
     """Probability of dropping only the appearance (no reference, injector gate 0)."""
     pose_dropout: float = Field(0.1, ge=0, le=1)
@@ -41,6 +44,9 @@ class TrainConfig(BaseModel):
     cache_latents: bool = False
     """Encode every training image with the VAE once, before training (latent space only)."""
     num_workers: int = Field(4, ge=0)
+    threads: int = Field(0, ge=0)
+    """CPU threads of a training process (torch) and the workflow's `threads` of the training job;
+    0 = all cores. The CPU demo trains its models side by side at one thread each."""
     log_every: PositiveInt = 50
     checkpoint_every: PositiveInt = 2000
     keep_checkpoints: PositiveInt = 3

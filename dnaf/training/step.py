@@ -29,6 +29,12 @@ def drop_conditions(batch: int, config: TrainConfig, device: torch.device) -> tu
     return ref_index, ~(pose_only | both)
 
 
+def sample_timesteps(size: int, num_train_timesteps: int, power: float, device: torch.device) -> torch.Tensor:
+    """(size,) long timesteps floor(T u^power) with u uniform on [0, 1): power 1 = uniform."""
+    u = torch.rand(size, device=device)
+    return (num_train_timesteps * u.pow(power)).long().clamp_(max=num_train_timesteps - 1)
+
+
 def regression_target(
     scheduler: DDPMScheduler, clean: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor
 ) -> torch.Tensor:
@@ -62,7 +68,9 @@ class DiffusionLoss(nn.Module):
         with torch.set_grad_enabled(torch.is_grad_enabled() and model.config.train_swin):
             tokens = model.appearance_tokens(sources)
         size = clean.shape[0]
-        timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (size,), device=clean.device)
+        timesteps = sample_timesteps(
+            size, scheduler.config.num_train_timesteps, self.config.timestep_power, clean.device
+        )
         noise, source_noise = torch.randn_like(clean), torch.randn_like(clean_source)
         noisy = scheduler.add_noise(clean, noise, timesteps)
         noisy_source = scheduler.add_noise(clean_source, source_noise, timesteps)  # the SAME timestep

@@ -94,6 +94,8 @@ class Trainer:
         self.experiment = config.experiments.get(dataset_name)
         self.dataset_config = config.datasets.get(dataset_name)
         self.train_config = tc = self.experiment.train
+        if tc.threads:
+            torch.set_num_threads(tc.threads)
         self.resolution = _resolution(self.experiment, self.dataset_config)
         self.accelerator = Accelerator(
             cpu=not torch.cuda.is_available(),  # without it, ranks on a CPU machine never join (gloo)

@@ -7,7 +7,11 @@ DATASETS = ("deepfashion", "market", "demo")
 # Runs of one dataset: the main run (variant ""), ablations (the same experiment with some keys
 # changed, each trained and sampled in results/{dataset}/ablations/<name>) and baselines that need
 # no model (results/{dataset}/baselines/<name>, scored like the runs).
-ABLATIONS = {"no-noise-aware": {"model": {"noise_aware": False}}}
+ABLATIONS = {
+    "pose-only": {"model": {"noise_aware": False, "injectors": False}},
+    "no-noise-aware": {"model": {"noise_aware": False}},
+    "no-injectors": {"model": {"injectors": False}},
+}
 BASELINES = ("copy-source",)
 MODEL_VARIANT = f"(/ablations/({'|'.join(ABLATIONS)}))?"
 SCORED_VARIANT = f"(/ablations/({'|'.join(ABLATIONS)})|/baselines/({'|'.join(BASELINES)}))?"
@@ -96,3 +100,19 @@ def evaluate_json(dataset):
 
 def stats_cache(dataset):
     return f"results/{dataset}/fid/real-{config['experiments'][dataset]['evaluate']['fid_protocol']}.safetensors"
+
+
+def is_synthetic(dataset):
+    return config["datasets"][dataset]["synthetic"] is not None
+
+
+def appearance_inputs(dataset):
+    """The swap check, for datasets with part maps (the synthetic demo)."""
+    return [f"results/{dataset}/swap/swap.json"] if is_synthetic(dataset) else []
+
+
+def appearance_options(dataset):
+    """`dnaf compare` options of the appearance checks (synthetic data only)."""
+    if not is_synthetic(dataset):
+        return ""
+    return f"--pose-only results/{dataset}/ablations/pose-only/metrics.json --swap results/{dataset}/swap/swap.json"

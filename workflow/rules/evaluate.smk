@@ -136,13 +136,39 @@ rule report:
         " 'training loss=results/{wildcards.dataset}/train/loss.png' --out {output} > {log} 2>&1"
 
 
+rule swap_check:
+    """The test pairs sampled again with another identity's source: do the colours follow it?
+    (synthetic data only: it needs the part maps)."""
+    input:
+        root=lambda w: dataset_root(w.dataset),
+        model="results/{dataset}/train/model",
+        images="results/{dataset}/data/images.csv",
+        poses="results/{dataset}/poses",
+        samples="results/{dataset}/samples/manifest.csv",
+    output:
+        summary="results/{dataset}/swap/swap.json",
+        grid="results/{dataset}/swap/swap.png",
+    params:
+        config=lambda w: experiment_json(w.dataset),
+    log:
+        "results/logs/swap_check/{dataset}.log",
+    conda:
+        "../../envs/dnaf.yaml"
+    shell:
+        "dnaf swap-check --dataset {wildcards.dataset} --root {input.root} --model {input.model}"
+        " --index results/{wildcards.dataset}/data --poses {input.poses} --samples results/{wildcards.dataset}/samples/images"
+        " --out results/{wildcards.dataset}/swap --config-json {params.config:q} > {log} 2>&1"
+
+
 rule compare_runs:
-    """DNAF against its ablations and the copy-source baseline: a Markdown table and a grid."""
+    """DNAF against its ablations and the copy-source baseline: a Markdown table and a grid; with
+    synthetic data also the appearance checks (colour error against pose only, the swap check)."""
     input:
         root=lambda w: dataset_root(w.dataset),
         poses="results/{dataset}/poses",
         manifest="results/{dataset}/samples/manifest.csv",
         metrics=lambda w: compared_runs(w.dataset),
+        swap=lambda w: appearance_inputs(w.dataset),
     output:
         table="results/{dataset}/comparison.md",
         grid="results/{dataset}/comparison.png",
@@ -151,12 +177,13 @@ rule compare_runs:
         samples=lambda w: " ".join(
             f"{name}=results/{w.dataset}/ablations/{name}/samples/images" for name in ABLATIONS
         ),
+        appearance=lambda w: appearance_options(w.dataset),
     log:
         "results/logs/compare_runs/{dataset}.log",
     conda:
         "../../envs/dnaf.yaml"
     shell:
-        "(dnaf compare --metrics {input.metrics} --out {output.table}"
+        "(dnaf compare --metrics {input.metrics} {params.appearance} --out {output.table}"
         " && dnaf compare-grid --dataset {wildcards.dataset} --root {input.root} --index results/{wildcards.dataset}/data"
         " --poses {input.poses} --manifest {input.manifest} --samples DNAF=results/{wildcards.dataset}/samples/images"
         " {params.samples} copy-source=results/{wildcards.dataset}/baselines/copy-source/samples/images"

@@ -19,7 +19,7 @@ rule train_model:
         "results/logs/train_model/{dataset}{variant}.log",
     benchmark:
         "results/benchmarks/train_model/{dataset}{variant}.tsv"
-    threads: workflow.cores
+    threads: lambda w: config["experiments"][w.dataset]["train"]["threads"] or workflow.cores
     resources:
         gpu=config["launch"]["train_gpus"],
     conda:

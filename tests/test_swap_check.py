@@ -1,0 +1,83 @@
+"""The swap check on hand-made outputs: painted with the swapped identity's colours, or the truth's."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dnaf.config import Config
+from dnaf.data.load import inspect_dataset
+from dnaf.images import load_rgb
+from dnaf.metrics.colour import FOREGROUND_PARTS, load_part_map, part_mean_colours
+from dnaf.reports.swap_check import appearance_checks, swap_scores, swap_summary, swapped_pairs
+from dnaf.sampling.shards import pairs_to_sample
+
+SIZE = tuple(Config().datasets.demo.image_size)
+
+
+@pytest.fixture(scope="module")
+def demo(small_demo_csv):
+    index, log = inspect_dataset(Config().datasets.demo, small_demo_csv, images=False)
+    assert not log.errors
+    pairs = pairs_to_sample(index)
+    pairs["seed"] = range(len(pairs))
+    return index, small_demo_csv, pairs
+
+
+def colours_of(index, root, name):
+    return part_mean_colours(
+        load_rgb(root / index.images.at[name, "path"]), load_part_map(root / "parts" / f"{name[:-4]}.png", SIZE)
+    )
+
+
+def paint(folder, index, root, swapped, colour_source):
+    """Each output: the target's part map filled with the colours of ``colour_source``'s identity."""
+    folder.mkdir()
+    for _, pair in swapped.iterrows():
+        labels = load_part_map(root / "parts" / f"{pair['target'][:-4]}.png", SIZE)
+        colours = colours_of(index, root, pair[colour_source])
+        image = np.full((*SIZE, 3), 255, np.uint8)
+        for name, value in FOREGROUND_PARTS.items():
+            if name in colours:
+                image[labels == value] = np.round(colours[name] * 255).astype(np.uint8)
+        Image.fromarray(image).save(folder / pair["file"])
+
+
+def test_swapped_sources_belong_to_another_identity_and_keep_the_noise(demo):
+    index, _, pairs = demo
+    swapped = swapped_pairs(pairs, index)
+    identity = index.images["identity"]
+    assert (identity[swapped["source"]].to_numpy() != identity[pairs["source"]].to_numpy()).all()
+    assert swapped["target"].tolist() == pairs["target"].tolist()
+    assert swapped["seed"].tolist() == pairs["seed"].tolist()
+    assert swapped["true_source"].tolist() == pairs["source"].tolist()
+
+
+def test_outputs_wearing_the_swapped_colours_follow_the_source(demo, tmp_path):
+    index, root, pairs = demo
+    swapped = swapped_pairs(pairs, index)
+    paint(tmp_path / "follow", index, root, swapped, "source")
+    scores = swap_scores(index, root, root / "parts", swapped, tmp_path / "follow", SIZE)
+    # exact colours inside the target's masks: zero error against the swapped identity (rounding aside)
+    assert scores["error_vs_swapped"].max() < 0.003
+    np.testing.assert_allclose(scores["error_vs_truth"], scores["identities_apart"], atol=0.003)
+    summary = swap_summary(scores)
+    assert summary["follows_source"] and summary["share_closer_to_swapped"] == 1.0
+
+
+def test_outputs_ignoring_the_source_do_not(demo, tmp_path):
+    index, root, pairs = demo
+    swapped = swapped_pairs(pairs, index)
+    paint(tmp_path / "ignore", index, root, swapped, "true_source")
+    summary = swap_summary(swap_scores(index, root, root / "parts", swapped, tmp_path / "ignore", SIZE))
+    assert not summary["follows_source"] and summary["share_closer_to_swapped"] < 0.5
+
+
+def test_appearance_checks_text():
+    main = {"method": "DNAF", "colour_error": 0.05}
+    swap = {"pairs": 4, "error_vs_swapped": 0.1, "error_vs_truth": 0.2, "identities_apart": 0.25,
+            "share_closer_to_swapped": 0.75, "follows_source": True}  # fmt: skip
+    text = appearance_checks(main, {"colour_error": 0.2}, swap)
+    assert "0.25 x the pose-only model's (0.2000); target at most 0.5 x: met" in text
+    assert "75% of pairs closer to the swapped identity): the outputs follow the source" in text
+    assert "NOT met" in appearance_checks({**main, "colour_error": 0.15}, {"colour_error": 0.2}, None)
+    assert appearance_checks(main, None, None) == ""
