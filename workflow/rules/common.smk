@@ -96,3 +96,9 @@ def evaluate_json(dataset):
 
 def stats_cache(dataset):
     return f"results/{dataset}/fid/real-{config['experiments'][dataset]['evaluate']['fid_protocol']}.safetensors"
+
+
+def conda_env(gpus):
+    """A GPU rule's conda environment (relative to workflow/rules): envs/dnaf-cuda.yaml, with
+    xformers, when the config gives its jobs GPUs, else the environment of every other rule."""
+    return "../../envs/dnaf-cuda.yaml" if gpus else "../../envs/dnaf.yaml"
