@@ -51,6 +51,7 @@ def copy_repository(dest: Path) -> Path:
 
 def copy_workflow(dest: Path) -> Path:
     """Only what Snakemake reads: the Snakefile, workflow/, config/ and envs/."""
+    dest.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "Snakefile", dest / "Snakefile")
     for folder in ("workflow", "config", "envs"):
         shutil.copytree(REPO / folder, dest / folder, symlinks=True)
