@@ -46,10 +46,10 @@ def job_resources(output: str) -> dict[str, list[dict[str, str]]]:
     return jobs
 
 
-def test_a_dry_run_plans_every_stage_of_the_real_data_target(workflow):
+def test_a_local_dry_run_plans_every_stage_of_the_real_data_target(workflow):
     result = run(
-        workflow, "snakemake", "--cores", "1", "--dry-run", "--configfile", "placeholder.yaml",
-        "--", "results/deepfashion/metrics.json",
+        workflow, "snakemake", "--profile", "workflow/profiles/default", "--dry-run",
+        "--configfile", "placeholder.yaml", "--", "results/deepfashion/metrics.json",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert job_counts(result.stdout) == EVERY_STAGE

@@ -67,6 +67,8 @@ def test_stage_params_are_keys_of_the_resolved_config_and_match_what_the_rules_r
     variables = {k: v for item in yaml.safe_load((REPO / "dvc.yaml").read_text())["vars"] for k, v in item.items()}
     for dataset, root in variables["datasets"].items():
         assert root == resolved["datasets"][dataset]["root"], dataset
+    for name, run_vars in (variables["runs"] | variables["scored"]).items():
+        assert run_vars["root"] == resolved["datasets"][run_vars["dataset"]]["root"], name
 
 
 def _git(cwd: Path, *args: str) -> None:
@@ -99,6 +101,8 @@ def test_dvc_repro_builds_the_demo_then_does_nothing_then_reruns_what_a_training
     shown = json.dumps(metrics)
     for run_dir in ("results/demo", "results/demo/ablations/no-noise-aware", "results/demo/baselines/copy-source"):
         assert f'"{run_dir}/metrics.json"' in shown and '"ssim"' in shown
+    snakemake = run(clone, "snakemake", "--cores", "1", "--dry-run", "demo")  # DVC left it nothing to redo
+    assert "Nothing to be done" in snakemake.stdout + snakemake.stderr
     plots = run(clone, "dvc", "plots", "show", "--json")
     assert plots.returncode == 0 and "train_log.csv" in plots.stdout, plots.stderr[-2000:]
     locked = yaml.safe_load((clone / "dvc.lock").read_text())["stages"]
