@@ -31,11 +31,12 @@ def test_the_demo_runs_through_the_slurm_profile_as_slurm_jobs(slurm, tmp_path):
     workflow = copy_workflow(tmp_path)
     (workflow / "reduced.yaml").write_text(yaml.safe_dump(REDUCED_DEMO))
     # The profile as a site would use it, with this one-node cluster's partition, sizes and lack of
-    # accounting given on the command line (each replaces the profile's key of the same name).
+    # an accounting database given on the command line (each replaces the profile's key of the
+    # same name; without an account the plugin submits with none).
     result = run(
         workflow,
         "snakemake", "--profile", "workflow/profiles/slurm", "--configfile", "reduced.yaml",
-        "--slurm-no-account", "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2",
+        "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2",
         "--default-resources", "slurm_partition=debug", "runtime=30", "mem_mb=1000",
         "--set-resources", *(f"{rule}:slurm_partition=debug" for rule in GPU_PARTITION_RULES),
         "--set-threads", *(f"{rule}=1" for rule in THREADED_RULES),
