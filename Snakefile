@@ -18,6 +18,7 @@ config.update(parse_config([("config", config)]).model_dump(mode="json"))
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/config.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/sample.smk"

@@ -1,5 +1,6 @@
 """Training on a tiny model and the small demo dataset: outputs, resume, two processes."""
 
+import csv
 import json
 import os
 import shutil
@@ -66,6 +67,8 @@ def test_training_writes_weights_checkpoints_log_and_grids(small_demo_csv, demo_
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2, 3, 4, 5, 6]
     assert all(r["loss"] > 0 and r["samples_per_s"] > 0 for r in log)
+    rows = list(csv.DictReader((out / "train_log.csv").open()))  # the same records, for `dvc plots`
+    assert [(int(r["step"]), float(r["loss"])) for r in rows] == [(r["step"], r["loss"]) for r in log]
     assert (out / "loss.png").is_file() and (out / "validation" / "step-0000006.png").is_file()
     assert (out / "config.resolved.yaml").is_file()
     assert not list(out.rglob("*.bin")) and not list(out.rglob("*.pt")) and not list(out.rglob("*.pkl"))

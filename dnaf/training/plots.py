@@ -1,7 +1,9 @@
-"""The training loss curve as a PNG, from the JSON-lines training log."""
+"""Views of the JSON-lines training log: the loss curve as a PNG, the records as CSV (what
+`dvc plots` reads)."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -10,11 +12,19 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only backend)
 
+from dnaf.atomic import atomic_write  # noqa: E402
+
+LOG_COLUMNS = ("step", "epoch", "loss", "lr", "samples_per_s")
+
+
+def _records(log: Path) -> list[dict]:
+    if not log.is_file():
+        return []
+    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+
 
 def plot_loss(log: Path, out: Path) -> None:
-    if not log.is_file():
-        return
-    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    records = _records(log)
     if not records:
         return
     figure, axis = plt.subplots(figsize=(6, 3.5), dpi=100)
@@ -29,3 +39,14 @@ def plot_loss(log: Path, out: Path) -> None:
     figure.savefig(tmp)
     plt.close(figure)
     tmp.replace(out)
+
+
+def write_log_csv(log: Path, out: Path) -> None:
+    """The log's records as CSV with a header row (nothing is written for an empty log)."""
+    records = _records(log)
+    if not records:
+        return
+    with atomic_write(out) as handle:
+        writer = csv.DictWriter(handle, fieldnames=LOG_COLUMNS, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)

@@ -34,7 +34,7 @@ from dnaf.pose.cache import SkeletonCache
 from dnaf.training import checkpoints
 from dnaf.training.dataset import PairDataset, ordered_pairs
 from dnaf.training.latents import LatentCache
-from dnaf.training.plots import plot_loss
+from dnaf.training.plots import plot_loss, write_log_csv
 from dnaf.training.step import DiffusionLoss
 
 logger = logging.getLogger(__name__)
@@ -60,6 +60,11 @@ class TrainPaths:
     @property
     def log(self) -> Path:
         return self.out / "train_log.jsonl"
+
+    def write_log_views(self) -> None:
+        """loss.png and train_log.csv (for `dvc plots`) from the log as it stands."""
+        plot_loss(self.log, self.out / "loss.png")
+        write_log_csv(self.log, self.out / "train_log.csv")
 
 
 class EpochSampler(torch.utils.data.Sampler):
@@ -231,7 +236,7 @@ class Trainer:
         accelerator.wait_for_everyone()
         if accelerator.is_main_process:
             final = checkpoints.publish(directory, step, self.train_config.keep_checkpoints)
-            plot_loss(self.paths.log, self.paths.out / "loss.png")
+            self.paths.write_log_views()
             logger.info("checkpoint %s", final)
         accelerator.wait_for_everyone()
 
@@ -307,7 +312,7 @@ class Trainer:
         if ema is not None:
             ema.copy_to(self.parameters)
         save_model(self.model, self.scheduler, self.paths.model, self.resolution)
-        plot_loss(self.paths.log, self.paths.out / "loss.png")
+        self.paths.write_log_views()
         logger.info("saved the trained model (EMA weights) to %s", self.paths.model)
 
 

@@ -116,3 +116,9 @@ def appearance_options(dataset):
     if not is_synthetic(dataset):
         return ""
     return f"--pose-only results/{dataset}/ablations/pose-only/metrics.json --swap results/{dataset}/swap/swap.json"
+
+
+def conda_env(gpus):
+    """A GPU rule's conda environment (relative to workflow/rules): envs/dnaf-cuda.yaml, with
+    xformers, when the config gives its jobs GPUs, else the environment of every other rule."""
+    return "../../envs/dnaf-cuda.yaml" if gpus else "../../envs/dnaf.yaml"

@@ -24,7 +24,7 @@ rule sample_shard:
     resources:
         gpu=config["launch"]["sample_gpus"],
     conda:
-        "../../envs/dnaf.yaml"
+        conda_env(config["launch"]["sample_gpus"])
     shell:
         "{params.launch} sample --dataset {wildcards.dataset} --root {input.root} --model {input.model}"
         " --index results/{wildcards.dataset}/data --poses {input.poses}"

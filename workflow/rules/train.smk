@@ -25,7 +25,7 @@ rule train_model:
     resources:
         gpu=config["launch"]["train_gpus"],
     conda:
-        "../../envs/dnaf.yaml"
+        conda_env(config["launch"]["train_gpus"])
     shell:
         "{params.launch} train --dataset {wildcards.dataset} --root {input.root}"
         " --index results/{wildcards.dataset}/data --poses {input.poses} --out results/{wildcards.dataset}{wildcards.variant}/train"

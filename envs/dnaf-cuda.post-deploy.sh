@@ -1,0 +1,1 @@
+dnaf.post-deploy.sh
