@@ -20,7 +20,7 @@ def swap_check(args: argparse.Namespace, config: Config) -> int:
     from dnaf.pose.cache import SkeletonCache
     from dnaf.reports.swap_check import swap_grid, swap_scores, swap_summary, swapped_pairs
     from dnaf.sampling.run import claim_folder, data_for, fingerprint, generate
-    from dnaf.sampling.shards import pair_seed, pairs_to_sample
+    from dnaf.sampling.shards import seeded_pairs, shard_batches
 
     dataset, root = dataset_and_root(args, config)
     if dataset.synthetic is None:
@@ -29,16 +29,11 @@ def swap_check(args: argparse.Namespace, config: Config) -> int:
     experiment = config.experiments.get(args.dataset)
     index = DatasetIndex.load(args.index)
     skeletons = SkeletonCache(index, args.poses, dataset.skeleton_size)
-    pairs = pairs_to_sample(index)
-    pairs["seed"] = [
-        pair_seed(experiment.sample.seed, s, t) for s, t in zip(pairs["source"], pairs["target"], strict=True)
-    ]
-    swapped = swapped_pairs(pairs, index)
+    swapped = swapped_pairs(seeded_pairs(index, experiment.sample.seed), index)
     images = args.out / "images"
     claim_folder(images, fingerprint(args.model, experiment.sample), replace_stale=True)
     size = tuple(experiment.evaluate.size or dataset.image_size)
-    batch = experiment.sample.batch_size
-    batches = [range(s, min(s + batch, len(swapped))) for s in range(0, len(swapped), batch)]
+    batches = shard_batches(len(swapped), experiment.sample.batch_size, 0, 1)
     todo = [b for b in batches if not all(decoded_size(images / swapped.at[i, "file"]) for i in b)]
     if todo:
         resolution = tuple(read_model_record(args.model)["image_size"])

@@ -25,7 +25,7 @@ from dnaf.models.saving import load_model, read_model_record
 from dnaf.pipeline import DNAFPipeline, Guidance, make_sampler
 from dnaf.pose.cache import SkeletonCache
 from dnaf.sampling.config import SampleConfig
-from dnaf.sampling.shards import pair_seed, pairs_to_sample, shard_batches
+from dnaf.sampling.shards import pairs_to_sample, seeded_pairs, shard_batches
 from dnaf.training.dataset import PairDataset
 
 logger = logging.getLogger(__name__)
@@ -84,8 +84,7 @@ def sample_shard(
     state.wait_for_everyone()
     record = read_model_record(model_dir)
     resolution = tuple(record["image_size"])
-    pairs = pairs_to_sample(index)
-    pairs["seed"] = [pair_seed(config.seed, s, t) for s, t in zip(pairs["source"], pairs["target"], strict=True)]
+    pairs = seeded_pairs(index, config.seed)
     batches = shard_batches(len(pairs), config.batch_size, shard, num_shards)
     mine = batches[state.process_index :: state.num_processes]
     todo = [b for b in mine if not all(decoded_size(out / pairs.at[i, "file"]) for i in b)]

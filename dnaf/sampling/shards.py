@@ -37,6 +37,13 @@ def pairs_to_sample(index: DatasetIndex) -> pd.DataFrame:
     return pairs
 
 
+def seeded_pairs(index: DatasetIndex, base_seed: int) -> pd.DataFrame:
+    """:func:`pairs_to_sample` with each pair's seed (column ``seed``)."""
+    pairs = pairs_to_sample(index)
+    pairs["seed"] = [pair_seed(base_seed, s, t) for s, t in zip(pairs["source"], pairs["target"], strict=True)]
+    return pairs
+
+
 def shard_batches(count: int, batch_size: int, shard: int, num_shards: int) -> list[range]:
     """The batches (ranges of pair positions) that shard ``shard`` of ``num_shards`` samples."""
     if not 0 <= shard < num_shards:
