@@ -119,7 +119,7 @@ def swap_grid(
 
 def appearance_checks(main: dict, pose_only: dict | None, swap: dict | None) -> str:
     """Markdown lines: the main run's colour error against the pose-only model's, and the swap check."""
-    lines = ["", "Appearance checks (synthetic part maps):", ""]
+    lines = []
     if pose_only is not None and main.get("colour_error") is not None and pose_only.get("colour_error"):
         ratio = main["colour_error"] / pose_only["colour_error"]
         lines.append(
@@ -134,4 +134,6 @@ def appearance_checks(main: dict, pose_only: dict | None, swap: dict | None) -> 
             f"ground truth (the identities are {swap['identities_apart']:.4f} apart; "
             f"{100 * swap['share_closer_to_swapped']:.0f}% of pairs closer to the swapped identity): {verdict}"
         )
-    return "\n".join(lines) + "\n" if len(lines) > 3 else ""
+    if not lines:
+        return ""
+    return "\n".join(["", "Appearance checks (synthetic part maps):", "", *lines]) + "\n"
