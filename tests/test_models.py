@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from diffusers.models.attention_processor import AttnProcessor2_0
 
-from .model_helpers import inputs, plain_unet, randomise_injectors, tiny_model
+from .model_helpers import SIZE, inputs, plain_unet, randomise_injectors, tiny_model
 
 ATOL = 1e-5  # float32 on CPU: batched versus per-row kernels differ in summation order only
 
@@ -147,3 +147,21 @@ def test_injectors_sit_before_every_transformer_block(model):
 
 def test_unet_state_dict_is_the_plain_one(model):
     assert set(model.unet.state_dict()) == set(plain_unet(model).state_dict())
+
+
+@torch.no_grad()
+@pytest.mark.parametrize("positions", [False, True])
+def test_swin_absolute_positions_tell_where_a_patch_sits(positions):
+    """A square moved by one Swin window: the same token without positions, another with them."""
+    model, _ = tiny_model("pixel", tiny={"swin_absolute_positions": positions})
+    embeddings = model.appearance.backbone.swin.embeddings.position_embeddings
+    assert (embeddings is not None) == positions
+    if positions:
+        assert embeddings.shape == (1, (SIZE[0] // 4) * (SIZE[1] // 4), model.config.tiny.swin_embed_dim)
+        embeddings.normal_(generator=torch.Generator().manual_seed(0))  # zero at initialisation
+    images = torch.full((2, 3, *SIZE), 0.8)
+    images[0, :, 8:12, 8:12] = -0.5  # Swin patch (2, 2)
+    images[1, :, 16:20, 8:12] = -0.5  # patch (4, 2): same place in its window
+    grid = model.appearance(images)[1].unflatten(1, (SIZE[0] // 4, SIZE[1] // 4))
+    moved = (grid[0, 2, 2] - grid[1, 4, 2]).abs().max()
+    assert (moved > 1e-3) if positions else (moved < 1e-5)

@@ -6,6 +6,8 @@ consistent (the part map is what the appearance metric measures against).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PIL import Image, ImageDraw
 
@@ -59,6 +61,13 @@ class _Canvas:
         for point in (start, end):
             self.disc(point, width / 2, width / 2, label)
 
+    def cap(self, centre: np.ndarray, rx: float, ry: float, depth: float, label: int) -> None:
+        """The top ``depth`` (fraction of the height) of an ellipse."""
+        x, y = self._xy(centre)
+        rx, ry = rx * SUPERSAMPLE, ry * SUPERSAMPLE
+        half = math.degrees(math.asin(1 - 2 * depth))  # chord angle below the horizontal
+        self.draw.chord([x - rx, y - ry, x + rx, y + ry], 180 + half, 360 - half, fill=label)
+
     def polygon(self, points: list[np.ndarray], label: int) -> None:
         self.draw.polygon([self._xy(p) for p in points], fill=label)
 
@@ -79,18 +88,18 @@ def _draw_labels(look: Look, figure: Figure, size: tuple[int, int]) -> np.ndarra
         canvas.disc(behind, HEAD_RX * 1.15 * h, 0.11 * h, hair)
 
     def arm(name: str) -> None:
-        canvas.capsule(j[f"{name}_shoulder"], j[f"{name}_elbow"], 0.058 * h, upper)
+        canvas.capsule(j[f"{name}_shoulder"], j[f"{name}_elbow"], 0.075 * h, upper)
         canvas.capsule(
             j[f"{name}_elbow"],
             j[f"{name}_wrist"],
-            0.046 * h,
+            0.064 * h,
             upper if look.long_sleeves else skin,
         )
-        canvas.disc(j[f"{name}_wrist"], 0.028 * h, 0.028 * h, skin)
+        canvas.disc(j[f"{name}_wrist"], 0.038 * h, 0.038 * h, skin)
 
     def leg(name: str) -> None:
-        canvas.capsule(j[f"{name}_hip"], j[f"{name}_knee"], 0.09 * h, lower)
-        canvas.capsule(j[f"{name}_knee"], j[f"{name}_ankle"], 0.072 * h, lower)
+        canvas.capsule(j[f"{name}_hip"], j[f"{name}_knee"], 0.1 * h, lower)
+        canvas.capsule(j[f"{name}_knee"], j[f"{name}_ankle"], 0.085 * h, lower)
         toe = np.array([facing * 0.025 * h, 0.01 * h])
         canvas.disc(j[f"{name}_ankle"] + toe, 0.045 * h if side else 0.035 * h, 0.022 * h, shoes)
 
@@ -108,7 +117,7 @@ def _draw_labels(look: Look, figure: Figure, size: tuple[int, int]) -> np.ndarra
     centre_x = (j["left_shoulder"][0] + j["right_shoulder"][0]) / 2
     hip_x = (j["left_hip"][0] + j["right_hip"][0]) / 2
     shoulder_y, hip_y = top[1] + (SHOULDER_Y - 0.015) * h, top[1] + HIP_Y * h
-    sw, hw = (0.13 * half_width * h, (HIP_HALF + 0.025) * half_width * h)
+    sw, hw = (0.14 * half_width * h, (HIP_HALF + 0.035) * half_width * h)
     canvas.polygon(
         [np.array([hip_x - hw, hip_y - 0.03 * h]), np.array([hip_x + hw, hip_y - 0.03 * h]),
          np.array([hip_x + hw * 1.05, hip_y + 0.07 * h]), np.array([hip_x - hw * 1.05, hip_y + 0.07 * h])],
@@ -120,21 +129,23 @@ def _draw_labels(look: Look, figure: Figure, size: tuple[int, int]) -> np.ndarra
         upper,
     )  # fmt: skip
     canvas.capsule(
-        top + np.array([0.0, 0.11 * h]),
-        top + np.array([0.0, 0.185 * h]),
-        0.05 * h,
+        top + np.array([0.0, 0.13 * h]),
+        top + np.array([0.0, 0.19 * h]),
+        0.06 * h,
         skin,
     )
     for name in near:
         arm(name)
     if not back_view:  # hair behind and above the face
         canvas.disc(
-            head + np.array([-facing * 0.2 * HEAD_RX * h, -0.018 * h]),
-            HEAD_RX * 1.12 * h,
-            HEAD_RY * 0.95 * h,
+            head + np.array([-facing * 0.2 * HEAD_RX * h, -0.02 * h]),
+            HEAD_RX * 1.15 * h,
+            HEAD_RY * 0.98 * h,
             hair,
         )
     canvas.disc(head, HEAD_RX * h, HEAD_RY * h, skin)
+    if not back_view:  # a fringe over the top of the face
+        canvas.cap(head, HEAD_RX * h, HEAD_RY * h, 0.3, hair)
     if back_view:
         canvas.disc(
             head + np.array([0.0, -0.008 * h]),

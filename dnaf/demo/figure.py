@@ -21,15 +21,17 @@ FILE_VIEW = {"front": "front", "back": "back", "left": "side", "right": "side"}
 """DeepFashion's view word for each view (used in file names)."""
 
 # Vertical landmarks (fraction of h from the top of the head) and sizes (fraction of h).
+# The head is drawn larger than a person's (cartoon proportions): at the demo's 64x44 training
+# size the face and hair must be a few pixels across for their colours to be measurable.
 NOSE_Y, EYE_Y, EAR_Y, NECK_Y, SHOULDER_Y, HIP_Y = (
-    0.085,
-    0.065,
-    0.075,
-    0.165,
-    0.195,
+    0.1,
+    0.082,
+    0.09,
+    0.17,
+    0.2,
     0.52,
 )
-HEAD_RX, HEAD_RY = 0.052, 0.068
+HEAD_RX, HEAD_RY = 0.066, 0.082
 SHOULDER_HALF, HIP_HALF = 0.105, 0.075
 UPPER_ARM, FOREARM, THIGH, SHIN = 0.165, 0.15, 0.215, 0.215
 SIDE_COMPRESSION = 0.3

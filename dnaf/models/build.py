@@ -75,6 +75,7 @@ def tiny_swin(tiny: TinyConfig, image_size: tuple[int, int]) -> SwinBackbone:
         depths=list(tiny.swin_depths),
         num_heads=list(tiny.swin_heads),
         window_size=tiny.swin_window,
+        use_absolute_embeddings=tiny.swin_absolute_positions,
         out_features=list(SWIN_OUT_FEATURES[: len(tiny.swin_depths)]),
     )
     return SwinBackbone(config)

@@ -31,6 +31,9 @@ class TinyConfig(_Strict):
     swin_depths: tuple[PositiveInt, ...] = (1, 1, 1, 1)
     swin_heads: tuple[PositiveInt, ...] = (1, 2, 2, 4)
     swin_window: PositiveInt = 2
+    swin_absolute_positions: bool = False
+    """Learned absolute position embeddings in the Swin patch embedding (Swin-B has none; a
+    shallow Swin trained from scratch otherwise cannot tell where a token sits in the picture)."""
     vae_channels: tuple[PositiveInt, ...] = (16, 32)
     """Tiny AutoencoderKL block_out_channels (latent space only)."""
 
