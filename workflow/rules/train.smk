@@ -20,8 +20,7 @@ rule train_model:
     benchmark:
         "results/benchmarks/train_model/{dataset}{variant}.tsv"
     threads: lambda w: config["experiments"][w.dataset]["train"]["threads"] or workflow.cores
-    # the main run first: it is the longest and most jobs wait for it
-    priority: lambda w: 1 if not w.variant else 0
+    priority: lambda w: training_priority(w.variant)
     resources:
         gpu=config["launch"]["train_gpus"],
     conda:
