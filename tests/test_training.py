@@ -105,6 +105,20 @@ def test_resume_refuses_another_process_count(small_demo_csv, demo_index_dir, tm
         Trainer(tiny_config(max_steps=9), "demo", _paths(small_demo_csv, demo_index_dir, out)).run()
 
 
+def test_resume_refuses_a_checkpoint_of_another_model(small_demo_csv, demo_index_dir, tmp_path):
+    out = tmp_path / "run"
+    Trainer(tiny_config(), "demo", _paths(small_demo_csv, demo_index_dir, out)).run()
+    run = json.loads(json.dumps(TINY_RUN))
+    run["model"]["tiny"] = {"swin_absolute_positions": False, "swin_embed_dim": 16}  # the demo's: True, 32
+    run["train"]["max_steps"] = 9
+    changed = load_config([], json.dumps({"experiments": {"demo": run}}))
+    with pytest.raises(ValueError, match="does not fit the configured model") as error:
+        Trainer(changed, "demo", _paths(small_demo_csv, demo_index_dir, out)).run()
+    message = str(error.value)
+    assert "step-0000006" in message and "position_embeddings: not in the configured model" in message
+    assert "shape (32,) in the checkpoint, (16,) configured" in message
+
+
 @pytest.mark.slow
 def test_two_processes_train_and_their_weights_load(small_demo_csv, demo_index_dir, tmp_path):
     from dnaf.models.saving import load_model

@@ -257,10 +257,15 @@ class Trainer:
                 f"{latest} was written by {progress['processes']} process(es); resume with the same number"
             )
         state = checkpoints.load_state_dict(latest / "trainable")
+        parameters = {
+            name: parameter
+            for module in self.model.trainable_modules()
+            for name, parameter in module.named_parameters(prefix=_prefix(self.model, module))
+        }
+        _check_fits(latest, state, parameters)
         with torch.no_grad():
-            for module in self.model.trainable_modules():
-                for name, parameter in module.named_parameters(prefix=_prefix(self.model, module)):
-                    parameter.copy_(state[name])
+            for name, parameter in parameters.items():
+                parameter.copy_(state[name])
         optimizer.load_state_dict(checkpoints.load_state_dict(latest / "optimizer"))
         lr_scheduler.load_state_dict(checkpoints.load_state_dict(latest / "lr_scheduler"))
         if ema is not None:
@@ -314,6 +319,23 @@ class Trainer:
         save_model(self.model, self.scheduler, self.paths.model, self.resolution)
         self.paths.write_log_views()
         logger.info("saved the trained model (EMA weights) to %s", self.paths.model)
+
+
+def _check_fits(checkpoint: Path, state: dict[str, torch.Tensor], parameters: dict[str, torch.Tensor]) -> None:
+    """Refuse a checkpoint of another model (the model config changed since it was written)."""
+    problems = [f"{name}: not in the checkpoint" for name in sorted(parameters.keys() - state.keys())]
+    problems += [f"{name}: not in the configured model" for name in sorted(state.keys() - parameters.keys())]
+    problems += [
+        f"{name}: shape {tuple(state[name].shape)} in the checkpoint, {tuple(p.shape)} configured"
+        for name, p in sorted(parameters.items())
+        if name in state and state[name].shape != p.shape
+    ]
+    if problems:
+        listed = "\n  ".join(problems[:10]) + (f"\n  ... {len(problems) - 10} more" if len(problems) > 10 else "")
+        raise ValueError(
+            f"{checkpoint} does not fit the configured model (was the model config changed since it was "
+            f"written?); delete {checkpoint.parent} to train from scratch, or restore the config:\n  {listed}"
+        )
 
 
 def _prefix(model: DNAFModel, module: torch.nn.Module) -> str:
