@@ -222,12 +222,7 @@ class Trainer:
         accelerator.wait_for_everyone()
         checkpoints.save_random_state(staging / f"random_{accelerator.process_index}")
         if accelerator.is_main_process:
-            trainable = {
-                n: p
-                for m in self.model.trainable_modules()
-                for n, p in m.named_parameters(prefix=_prefix(self.model, m))
-            }
-            checkpoints.save_state_dict(trainable, staging / "trainable")
+            checkpoints.save_state_dict(_named_trainable(self.model), staging / "trainable")
             checkpoints.save_state_dict(optimizer.state_dict(), staging / "optimizer")
             checkpoints.save_state_dict(lr_scheduler.state_dict(), staging / "lr_scheduler")
             if ema is not None:
@@ -257,11 +252,7 @@ class Trainer:
                 f"{latest} was written by {progress['processes']} process(es); resume with the same number"
             )
         state = checkpoints.load_state_dict(latest / "trainable")
-        parameters = {
-            name: parameter
-            for module in self.model.trainable_modules()
-            for name, parameter in module.named_parameters(prefix=_prefix(self.model, module))
-        }
+        parameters = _named_trainable(self.model)
         _check_fits(latest, state, parameters)
         with torch.no_grad():
             for name, parameter in parameters.items():
@@ -336,6 +327,15 @@ def _check_fits(checkpoint: Path, state: dict[str, torch.Tensor], parameters: di
             f"{checkpoint} does not fit the configured model (was the model config changed since it was "
             f"written?); delete {checkpoint.parent} to train from scratch, or restore the config:\n  {listed}"
         )
+
+
+def _named_trainable(model: DNAFModel) -> dict[str, torch.nn.Parameter]:
+    """The trainable parameters by their name in the model (the keys of a checkpoint's weights)."""
+    return {
+        name: parameter
+        for module in model.trainable_modules()
+        for name, parameter in module.named_parameters(prefix=_prefix(model, module))
+    }
 
 
 def _prefix(model: DNAFModel, module: torch.nn.Module) -> str:
