@@ -28,6 +28,10 @@ def decoded_size(path: Path) -> tuple[int, int] | None:
         return None
 
 
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+"""Per-channel statistics of ImageNet that Swin and Inception inputs are normalised with."""
+
 RESAMPLING = {"bicubic-antialias": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR}
 
 

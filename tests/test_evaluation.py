@@ -18,6 +18,7 @@ from dnaf.images import load_rgb
 from dnaf.metrics.config import EvaluateConfig
 from dnaf.metrics.fid import FidExtractor
 from dnaf.metrics.inputs import PRESETS, EvaluationInputError, check_generated, match_folder, pair_stems
+from dnaf.metrics.protocols import get_protocol
 from dnaf.sampling.shards import pairs_to_sample
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,11 +51,13 @@ def write_generated(folder, index, root, pattern, suffix=".png", shape=None):
     return pairs
 
 
-def toy_features(files, size=SIZE, resize="bicubic-antialias"):
+def toy_features(files, size=SIZE, resize="pil-bicubic"):
     """A stand-in for Inception: per-channel mean, std and quartiles at the evaluation size."""
+    from dnaf.metrics.resizing import load_unit
+
     rows = []
     for path in files:
-        pixels = load_rgb(path, size, resize).reshape(-1, 3).astype(float) / 255
+        pixels = load_unit(path, size, resize).reshape(-1, 3)
         rows.append(np.concatenate([pixels.mean(0), pixels.std(0), *np.percentile(pixels, [25, 75], axis=0)]))
     return np.array(rows)
 
@@ -65,11 +68,11 @@ def toy_fid(monkeypatch):
     calls = []
 
     def load(config, size, progress=True):
-        def features(files):
+        def features(files, resize):
             calls.append(len(files))
-            return toy_features(files, size, config.resize)
+            return toy_features(files, size, resize)
 
-        return FidExtractor(config.fid_protocol, "toy features", features)
+        return FidExtractor(get_protocol(config.protocol), "toy features", features)
 
     monkeypatch.setattr("dnaf.metrics.evaluation.load_fid_extractor", load)
     monkeypatch.setattr("dnaf.commands.evaluate.load_fid_extractor", load, raising=False)
@@ -153,14 +156,15 @@ def test_metrics_json_fid_equals_an_independent_computation(demo, tmp_path, toy_
     cache = tmp_path / "fid" / "real.safetensors"
     document, scores = evaluate(run, OFFLINE, SIZE, cache)
 
-    _, real_files = real_set(index, root)
+    _, real_files = real_set(index, root, get_protocol("cfld"))
     fake_files = [folder / f for f in sorted(manifest["file"])]
     assert document["fid"] == pytest.approx(
-        independent_fid(toy_features(real_files), toy_features(fake_files)), rel=1e-6
+        independent_fid(toy_features(real_files), toy_features(fake_files, resize="torch-bicubic-antialias")), rel=1e-6
     )
     assert toy_fid == [len(real_files), len(fake_files)]
-    assert document["counts"] == {"test_pairs": len(expected), "generated": len(expected), "fid_real": len(real_files),
-                                  "fid_generated": len(expected)}  # fmt: skip
+    assert document["counts"] == {"test_pairs": len(expected), "generated": len(expected), "lpips": None,
+                                  "fid_real": len(real_files), "fid_generated": len(expected)}  # fmt: skip
+    assert document["meaningful"] and document["protocol"]["name"] == "cfld"
     assert document["ssim"] == pytest.approx(scores["ssim"].mean()) and 0.3 < document["ssim"] < 1
     assert document["lpips"] is None and "downloads are off" in document["unavailable"]["lpips"]
     assert "fid" not in document["unavailable"] and document["weights"]["inception"] == "toy features"
@@ -169,10 +173,10 @@ def test_metrics_json_fid_equals_an_independent_computation(demo, tmp_path, toy_
     again, _ = evaluate(run, OFFLINE, SIZE, cache)  # the real set comes from the cache
     assert toy_fid[2:] == [len(fake_files)] and again["fid"] == pytest.approx(document["fid"])
     assert load_statistics(cache).record["images"] == len(real_files)
-    bilinear = EvaluateConfig(allow_download=False, resize="bilinear")
-    evaluate(run, bilinear, SIZE, cache)  # another resize method: the cache does not fit, recomputed
+    clean = EvaluateConfig(allow_download=False, protocol="clean")
+    evaluate(run, clean, SIZE, cache)  # another feature extractor: the cache does not fit, recomputed
     assert toy_fid[3:] == [len(real_files), len(fake_files)]
-    assert load_statistics(cache).record["resize"] == "bilinear"
+    assert load_statistics(cache).record["extractor"] == "clean-fid"
 
 
 def test_unavailable_weights_give_null_with_reason_and_fix(demo, tmp_path):

@@ -139,37 +139,14 @@ def test_clean_protocol_with_an_injected_extractor_equals_clean_fid(tmp_path):
 
     real, fake = _write_images(tmp_path / "real", 24, 1), _write_images(tmp_path / "fake", 20, 2)
     ours = frechet_distance(
-        *feature_statistics(clean_features(real, _toy_extractor, (64, 44))),
-        *feature_statistics(clean_features(fake, _toy_extractor, (64, 44))),
+        *feature_statistics(clean_features(real, _toy_extractor, (64, 44), "pil-bicubic")),
+        *feature_statistics(clean_features(fake, _toy_extractor, (64, 44), "pil-bicubic")),
     )
     theirs = compute_fid(
         str(tmp_path / "real"), str(tmp_path / "fake"), mode="clean", num_workers=0, device=torch.device("cpu"),
         custom_feat_extractor=_toy_extractor, verbose=False,
     )  # fmt: skip
     assert ours == pytest.approx(theirs, rel=1e-6)
-
-
-def test_community_protocol_preprocessing_and_weights(tmp_path):
-    import torchvision
-    from safetensors.torch import save_file
-
-    from dnaf.metrics.fid import community_features, community_inception
-
-    torch.manual_seed(0)  # random weights: checks the loading and preprocessing path only
-    reference = torchvision.models.inception_v3(weights=None, aux_logits=True, init_weights=True).eval()
-    save_file({k: v.contiguous() for k, v in reference.state_dict().items()}, tmp_path / "inception.safetensors")
-    files = _write_images(tmp_path / "images", 3, 3)
-    model, weights = community_inception(tmp_path / "inception.safetensors")
-    assert weights.startswith("inception.safetensors sha256:")
-    features = community_features(files, model, (64, 44), batch_size=2)
-    assert features.shape == (3, 2048)
-    from PIL import Image
-
-    pixels = torch.stack([torch.from_numpy(np.array(Image.open(f))).permute(2, 0, 1).float() / 255 for f in files])
-    reference.fc = torch.nn.Identity()
-    with torch.no_grad():
-        expected = reference(2 * F.interpolate(pixels, size=(299, 299), mode="bilinear", align_corners=False) - 1)
-    np.testing.assert_allclose(features, expected.double().numpy(), rtol=1e-4, atol=1e-5)
 
 
 def test_score_images_per_pair(tmp_path, alexnet_file):
@@ -195,9 +172,11 @@ def test_score_images_per_pair(tmp_path, alexnet_file):
     config = EvaluateConfig(lpips_weights=alexnet_file[0], allow_download=False)
     scores, reason = score_images(index, tmp_path, samples, manifest, (128, 88), config)
     assert reason is None and list(scores["file"]) == ["a_2_b.png"]
-    upscaled = np.asarray(
-        Image.fromarray(np.asarray(Image.open(samples / "a_2_b.png"))).resize((88, 128), Image.BICUBIC)
-    )
+    # the default protocol (cfld) resizes generated images as CFLD's test script: torch bicubic with
+    # antialias on [0, 1], then * 255, clamped and truncated to 8 bits
+    small = torch.from_numpy(np.asarray(Image.open(samples / "a_2_b.png")).copy()).permute(2, 0, 1)[None] / 255
+    resized = F.interpolate(small.float(), size=(128, 88), mode="bicubic", antialias=True)
+    upscaled = (resized * 255).clamp(0, 255).to(torch.uint8)[0].permute(1, 2, 0).numpy()
     assert scores.at[0, "psnr"] == pytest.approx(psnr(truth_b, upscaled))
     assert scores.at[0, "ssim"] == pytest.approx(ssim(truth_b, upscaled))
     assert scores.at[0, "lpips"] > 0

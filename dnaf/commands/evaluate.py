@@ -9,6 +9,7 @@ from pathlib import Path
 from dnaf.atomic import atomic_write
 from dnaf.commands.common import EXIT_DATA, EXIT_OK, EXIT_USAGE, dataset_and_root, logger, report_problems, workers
 from dnaf.config import Config
+from dnaf.metrics.protocols import real_stats_cache
 
 
 def _size(args: argparse.Namespace, config: Config) -> tuple[int, int]:
@@ -27,10 +28,6 @@ def _part_maps(config: Config, dataset: str, root: Path) -> Path | None:
     return root / "parts" if config.datasets.get(dataset).synthetic is not None else None
 
 
-def default_stats_cache(dataset: str, protocol: str) -> Path:
-    return Path("results") / dataset / "fid" / f"real-{protocol}.safetensors"
-
-
 def score(args: argparse.Namespace, config: Config) -> int:
     from dnaf.data.index import DatasetIndex
     from dnaf.metrics.scoring import score_images
@@ -45,7 +42,8 @@ def score(args: argparse.Namespace, config: Config) -> int:
     )  # fmt: skip
     with atomic_write(args.out) as handle:
         scores.to_csv(handle, index=False)
-    record = {"size": list(size), "resize": evaluate.resize, "lpips_unavailable": lpips_reason, "images": len(scores)}
+    record = {"size": list(size), "protocol": evaluate.protocol, "lpips_unavailable": lpips_reason,
+              "images": len(scores)}  # fmt: skip
     with atomic_write(args.out.with_suffix(".json")) as handle:
         json.dump(record, handle, indent=2)
     logger.info("scored %d images at %dx%d: mean SSIM %.4f, PSNR %.2f", len(scores), *size, scores["ssim"].mean(),
@@ -56,20 +54,24 @@ def score(args: argparse.Namespace, config: Config) -> int:
 def fid_stats(args: argparse.Namespace, config: Config) -> int:
     from dnaf.data.index import DatasetIndex
     from dnaf.metrics.fid import load_fid_extractor
+    from dnaf.metrics.inputs import EvaluationInputError
     from dnaf.metrics.perceptual import MetricUnavailable
     from dnaf.metrics.real_stats import real_statistics
 
     _, root = dataset_and_root(args, config)
     evaluate = config.experiments.get(args.dataset).evaluate
     size = _size(args, config)
-    cache = args.cache or default_stats_cache(args.dataset, evaluate.fid_protocol)
+    cache = args.cache or real_stats_cache(args.dataset, evaluate.protocol)
     try:
         extractor = load_fid_extractor(evaluate, size)
-        record = {"cache": str(cache), **real_statistics(DatasetIndex.load(args.index), root, size, evaluate.resize,
-                                                         extractor, cache).record}  # fmt: skip
+        record = {"cache": str(cache), **real_statistics(DatasetIndex.load(args.index), root, size, extractor,
+                                                         cache).record}  # fmt: skip
     except MetricUnavailable as error:
         logger.warning("%s", error)
         record = {"unavailable": str(error)}
+    except EvaluationInputError as error:
+        logger.error("%s", error)
+        return EXIT_DATA
     if args.out:
         with atomic_write(args.out) as handle:
             json.dump(record, handle, indent=2)
@@ -87,18 +89,25 @@ def _lpips_reason(score_files: list[Path]) -> str | None:
 
 
 def _finish(run, evaluate, size, cache, out: Path, scores=None, lpips_reason=None) -> int:
+    document = _evaluated(run, evaluate, size, cache, out, scores, lpips_reason)
+    return EXIT_OK if document is not None else EXIT_DATA
+
+
+def _evaluated(run, evaluate, size, cache, out: Path, scores=None, lpips_reason=None) -> dict | None:
+    """metrics.json written to ``out``; None (the error logged) when the inputs cannot be scored."""
     from dnaf.metrics.evaluation import evaluate as run_evaluation
     from dnaf.metrics.evaluation import summary_line, write_results
+    from dnaf.metrics.frechet import FidError
     from dnaf.metrics.inputs import EvaluationInputError
 
     try:
         document, scores = run_evaluation(run, evaluate, size, cache, scores, lpips_reason)
-    except EvaluationInputError as error:
+    except (EvaluationInputError, FidError) as error:
         logger.error("%s", error)
-        return EXIT_DATA
+        return None
     write_results(document, scores, out)
     logger.info("%s -> %s", summary_line(document), out)
-    return EXIT_OK
+    return document
 
 
 def aggregate(args: argparse.Namespace, config: Config) -> int:
@@ -114,7 +123,7 @@ def aggregate(args: argparse.Namespace, config: Config) -> int:
                        ignore_index=True)  # fmt: skip
     run = Evaluation(args.dataset, args.method, DatasetIndex.load(args.index), root, args.samples,
                      _read_manifest(args.manifest), _part_maps(config, args.dataset, root))  # fmt: skip
-    cache = args.stats_cache or default_stats_cache(args.dataset, evaluate.fid_protocol)
+    cache = args.stats_cache or real_stats_cache(args.dataset, evaluate.protocol)
     return _finish(run, evaluate, _size(args, config), cache, args.out, scores, _lpips_reason(args.scores))
 
 
@@ -143,12 +152,35 @@ def evaluate_folder(args: argparse.Namespace, config: Config) -> int:
         return EXIT_USAGE if args.naming != "auto" and "neither a preset" in str(error) else EXIT_DATA
     logger.info("%s: %d images named '%s.<ext>'", args.generated, len(manifest), pattern)
     method = args.method or args.generated.name
-    out = args.out or Path("results") / args.dataset / "evaluate" / method / "metrics.json"
     run = Evaluation(
         args.dataset, method, index, root, args.generated, manifest, _part_maps(config, args.dataset, root)
     )
-    cache = args.stats_cache or default_stats_cache(args.dataset, evaluate.fid_protocol)
-    return _finish(run, evaluate, _size(args, config), cache, out)
+    folder = Path("results") / args.dataset / "evaluate" / method
+    if args.protocol != "all":
+        evaluate = evaluate.model_copy(update={"protocol": args.protocol or evaluate.protocol})
+        cache = args.stats_cache or real_stats_cache(args.dataset, evaluate.protocol)
+        return _finish(run, evaluate, _size(args, config), cache, args.out or folder / "metrics.json")
+    return _every_protocol(run, evaluate, _size(args, config), args.out or folder / "protocols.md")
+
+
+def _every_protocol(run, evaluate, size, table: Path) -> int:
+    """The folder scored under every preset: <table folder>/<preset>/metrics.json and one table."""
+    from dnaf.metrics.protocols import PROTOCOLS
+    from dnaf.reports.table import protocol_table
+
+    documents = []
+    for name in PROTOCOLS:
+        logger.info("protocol %s", name)
+        preset = evaluate.model_copy(update={"protocol": name})
+        document = _evaluated(run, preset, size, real_stats_cache(run.dataset, name),
+                              table.parent / name / "metrics.json")  # fmt: skip
+        if document is None:
+            return EXIT_DATA
+        documents.append(document)
+    with atomic_write(table) as handle:
+        handle.write(protocol_table(documents))
+    logger.info("%s scored under %d protocols: %s", run.method, len(documents), table)
+    return EXIT_OK
 
 
 def copy_source(args: argparse.Namespace, config: Config) -> int:

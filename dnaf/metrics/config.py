@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, PositiveInt
+
+from dnaf.metrics.protocols import ProtocolName
 
 
 class EvaluateConfig(BaseModel):
@@ -13,14 +14,15 @@ class EvaluateConfig(BaseModel):
 
     size: tuple[PositiveInt, PositiveInt] | None = None
     """(height, width) images are scored at; null = the dataset's image_size."""
-    resize: Literal["bicubic-antialias", "bilinear"] = "bicubic-antialias"
-    """How generated images of another size are brought to `size` (CFLD: bicubic with antialias;
-    PIDM: bilinear)."""
-    fid_protocol: Literal["community", "clean"] = "community"
+    protocol: ProtocolName = "cfld"
+    """Evaluation preset: the resizing, FID batches, SSIM_256 sigma and LPIPS input of one peer's
+    script (dnaf/metrics/protocols.py; docs: the evaluation page)."""
     lpips_weights: Path | None = None
     """AlexNet (torchvision state dict) as safetensors; null = torchvision's download/cache."""
     inception_weights: Path | None = None
-    """Inception-v3 (torchvision state dict) as safetensors, community protocol; null = download/cache."""
+    """Inception-v3 (torchvision state dict) as safetensors; null = download/cache (not for `clean`)."""
     allow_download: bool = True
     """May the weights be downloaded when no file is given (they are cached after the first time)."""
     batch_size: PositiveInt = 32
+    """Images per batch when computing features and scores (the protocol's own FID and LPIPS
+    batches decide only which images are dropped)."""

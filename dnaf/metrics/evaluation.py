@@ -13,12 +13,14 @@ from dnaf.atomic import atomic_write
 from dnaf.data.index import DatasetIndex
 from dnaf.metrics.config import EvaluateConfig
 from dnaf.metrics.fid import load_fid_extractor
-from dnaf.metrics.frechet import feature_statistics, frechet_distance
+from dnaf.metrics.frechet import feature_statistics, frechet_distance, small_set_warning
 from dnaf.metrics.inputs import EvaluationInputError, check_generated
 from dnaf.metrics.perceptual import MetricUnavailable, lpips_weights_id
+from dnaf.metrics.protocols import get_protocol, kept
 from dnaf.metrics.real_stats import real_statistics
 from dnaf.metrics.scoring import score_images
 from dnaf.metrics.summary import metrics_document
+from dnaf.metrics.weights import random_weights_note
 from dnaf.sampling.shards import pairs_to_sample
 
 logger = logging.getLogger(__name__)
@@ -73,21 +75,43 @@ def evaluate(
     else:
         scores = checked_scores(scores, run.manifest, "scores")
     unavailable = {"lpips": lpips_reason} if lpips_reason else {}
+    protocol = get_protocol(config.protocol)
+    random_notes = [note for note in map(random_weights_note, (config.inception_weights, config.lpips_weights)) if note]
+    warnings = list(random_notes)
+    for note in warnings:
+        logger.warning("%s", note)
     fid, fid_counts, inception = None, None, None
     try:
         extractor = load_fid_extractor(config, size)
-        real = real_statistics(run.index, run.root, size, config.resize, extractor, stats_cache)
-        files = [run.samples / f for f in sorted(run.manifest["file"])]
-        fake = feature_statistics(extractor.features(files))
-        fid = frechet_distance(real.mu, real.sigma, *fake)
-        fid_counts, inception = (real.record["images"], len(files)), extractor.weights
     except MetricUnavailable as error:
         unavailable["fid"] = str(error)
         logger.warning("%s", error)
+    else:
+        if protocol.generated_resize == "none" and generated_size not in (None, tuple(size)):
+            raise EvaluationInputError(str(run.samples), [
+                f"the generated images are {generated_size[0]}x{generated_size[1]}; protocol {protocol.name} does "
+                f"not resize, they must be {size[0]}x{size[1]}"])  # fmt: skip
+        real = real_statistics(run.index, run.root, size, extractor, stats_cache)
+        files = sorted(run.manifest["file"])
+        files = [run.samples / f for f in files[: kept(len(files), protocol.fid_batch, protocol.fid_drop_last)]]
+        if len(files) < 2:
+            raise EvaluationInputError(
+                str(run.samples),
+                [f"{len(files)} generated image(s) left for FID under protocol {protocol.name}: at least 2 are needed"],
+            )
+        fake = feature_statistics(extractor.features(files, protocol.generated_resize))
+        fid_counts, inception = (real.record["images"], len(files)), extractor.weights
+        for name, count in (("real", fid_counts[0]), ("generated", fid_counts[1])):
+            note = small_set_warning(name, count, extractor.dimension)
+            if note:
+                warnings.append(note)
+                logger.warning("%s", note)
+        sets = f"the real set ({fid_counts[0]} training images) and the generated set ({fid_counts[1]} images)"
+        fid = frechet_distance(real.mu, real.sigma, *fake, sets=sets)
     document = metrics_document(
         dataset=run.dataset, method=run.method, scores=scores, test_pairs=len(expected), size=size,
-        generated_size=generated_size, resize=config.resize, fid_protocol=config.fid_protocol, fid=fid,
-        fid_counts=fid_counts, unavailable=unavailable,
+        generated_size=generated_size, protocol=protocol, fid=fid, fid_counts=fid_counts, unavailable=unavailable,
+        warnings=warnings, meaningful=not random_notes,
         weights={"inception": inception, "lpips": None if lpips_reason else lpips_weights_id(config.lpips_weights)},
     )  # fmt: skip
     return document, scores

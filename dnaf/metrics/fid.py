@@ -1,13 +1,14 @@
-"""Inception features for FID under the two protocols in use (PROTOCOL.md).
+"""Inception features for FID, as the peers compute them (see :mod:`dnaf.metrics.protocols`).
 
-- ``community`` (GFLA, DPTN, PIDM, CFLD): torchvision's ``inception_v3`` ImageNet weights, images
-  bilinearly resized to 299x299, scaled to [-1, 1], 2048-d average-pool features, every image
-  used (no dropped last batch).
-- ``clean`` (clean-fid): its TF-Inception and its careful resizing, through clean-fid itself.
+- ``torchvision-inception`` (GFLA, DPTN, PIDM, CFLD, PCDMs): torchvision's ``inception_v3``
+  ImageNet weights run through its blocks to the 2048-d average pool, fed the images in [0, 1]
+  bilinearly resized to 299x299 and mapped per channel by ``x * (std / 0.5) + (mean - 0.5) / 0.5``
+  with the ImageNet mean and std (torchvision's ``transform_input`` formula), not ``2 x - 1``.
+- ``clean-fid``: its TF-Inception and its careful resizing, through clean-fid itself.
 
-Both first bring every image to the evaluation size (the generated images as the real ones), with
-the configured resize method. Weights come from a local safetensors file or the usual download;
-when neither can be had the metric is unavailable (:class:`MetricUnavailable`), never faked.
+Images are first brought to the evaluation size with the protocol's resizing (real and generated
+sets each with their own). Weights come from a local safetensors file or the usual download; when
+neither can be had the metric is unavailable (:class:`MetricUnavailable`), never faked.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from safetensors.torch import load_file
 from torch import nn
 from tqdm import tqdm
 
-from dnaf.images import load_rgb, resize_rgb
+from dnaf.images import IMAGENET_MEAN, IMAGENET_STD
 from dnaf.metrics.config import EvaluateConfig
 from dnaf.metrics.perceptual import MetricUnavailable
+from dnaf.metrics.protocols import Protocol, Resize, get_protocol
+from dnaf.metrics.resizing import load_unit, resize_unit
 from dnaf.metrics.weights import file_id, torchvision_id
 
 CLEAN_FID_WEIGHTS = "clean-fid inception-2015-12-05.pt (TF-Inception)"
@@ -38,16 +41,21 @@ class CommunityInception(nn.Module):
         super().__init__()
         import torchvision
 
-        self.net = torchvision.models.inception_v3(weights=None, aux_logits=True, init_weights=False)
+        # transform_input stays off: the mapping is applied in forward, after the resize to 299
+        self.net = torchvision.models.inception_v3(
+            weights=None, aux_logits=True, init_weights=False, transform_input=False
+        )
         self.net.load_state_dict(state)
-        self.net.fc = nn.Identity()  # the forward then ends at the 2048-d average pool
+        self.net.fc = nn.Identity()  # in eval mode the forward then ends at the 2048-d average pool
+        self.register_buffer("scale", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1) / 0.5, persistent=False)
+        self.register_buffer("shift", (torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1) - 0.5) / 0.5, persistent=False)
         self.eval()
 
     @torch.no_grad()
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        images = images.to(next(self.net.parameters()).device)
+        images = images.to(self.scale.device, torch.float32)
         resized = F.interpolate(images, size=(299, 299), mode="bilinear", align_corners=False)
-        return self.net(2 * resized - 1).cpu()
+        return self.net(resized * self.scale + self.shift).cpu()
 
 
 def community_inception(weights: Path | None = None, allow_download: bool = True) -> tuple[CommunityInception, str]:
@@ -80,7 +88,7 @@ def community_features(
     files: list[Path],
     model: CommunityInception,
     size: tuple[int, int],
-    resize: str = "bicubic-antialias",
+    resize: Resize,
     batch_size: int = 64,
     progress: bool = False,
 ) -> np.ndarray:
@@ -88,8 +96,8 @@ def community_features(
     features = []
     starts = range(0, len(files), batch_size)
     for start in tqdm(starts, desc="FID features", unit="batch", disable=not progress):
-        batch = [torch.from_numpy(load_rgb(p, size, resize).copy()) for p in files[start : start + batch_size]]
-        pixels = torch.stack(batch).permute(0, 3, 1, 2).contiguous().float() / 255
+        batch = [torch.from_numpy(load_unit(p, size, resize)) for p in files[start : start + batch_size]]
+        pixels = torch.stack(batch).permute(0, 3, 1, 2).float()
         features.append(model(pixels).double().numpy())
     return np.concatenate(features)
 
@@ -116,7 +124,7 @@ def clean_features(
     files: list[Path],
     model: Callable,
     size: tuple[int, int],
-    resize: str = "bicubic-antialias",
+    resize: Resize,
     device: str = "cpu",
     batch_size: int = 64,
     progress: bool = False,
@@ -129,32 +137,39 @@ def clean_features(
     return cleanfid.get_files_features(
         [str(f) for f in files], model, num_workers=0, batch_size=batch_size, device=torch.device(device),
         mode="clean", verbose=progress, description="FID features (clean)",
-        custom_image_tranform=lambda image: resize_rgb(image, size, resize),
+        custom_image_tranform=lambda image: _to_uint8(resize_unit(image, size, resize)),
     )  # fmt: skip
+
+
+def _to_uint8(image: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(image * 255), 0, 255).astype(np.uint8)
 
 
 @dataclass(frozen=True)
 class FidExtractor:
-    """Files -> features under one protocol at one size, with the identifier of its weights."""
+    """Files -> features under one protocol at one size, with the identifier of its weights.
+    ``features(files, resize)`` brings each file to the size with ``resize`` first."""
 
-    protocol: str
+    protocol: Protocol
     weights: str
-    features: Callable[[list[Path]], np.ndarray]
+    features: Callable[[list[Path], Resize], np.ndarray]
+    dimension: int = 2048
 
 
 def load_fid_extractor(config: EvaluateConfig, size: tuple[int, int], progress: bool = True) -> FidExtractor:
-    """The extractor of ``config.fid_protocol`` (on the GPU when there is one); raises
+    """The extractor of ``config.protocol`` (on the GPU when there is one); raises
     MetricUnavailable with the reason and the fix."""
+    protocol = get_protocol(config.protocol)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    if config.fid_protocol == "community":
+    if protocol.fid_extractor == "torchvision-inception":
         model, weights = community_inception(config.inception_weights, config.allow_download)
         model = model.to(device)
         return FidExtractor(
-            "community", weights,
-            lambda files: community_features(files, model, size, config.resize, config.batch_size, progress),
+            protocol, weights,
+            lambda files, resize: community_features(files, model, size, resize, config.batch_size, progress),
         )  # fmt: skip
     model = clean_inception(config.allow_download, device)
     return FidExtractor(
-        "clean", CLEAN_FID_WEIGHTS,
-        lambda files: clean_features(files, model, size, config.resize, device, config.batch_size, progress),
+        protocol, CLEAN_FID_WEIGHTS,
+        lambda files, resize: clean_features(files, model, size, resize, device, config.batch_size, progress),
     )  # fmt: skip

@@ -1,8 +1,9 @@
-"""FID statistics of the real set (ALL training images at the evaluation size), computed once and
-cached in a safetensors file whose metadata records what they were computed from.
+"""FID statistics of the real set (ALL training images at the evaluation size, less the last
+incomplete batch where the protocol drops it), computed once and cached in a safetensors file
+whose metadata records what they were computed from.
 
-A cache whose record differs from what is asked (protocol, size, resize, weights, the list of
-images) is recomputed, never silently reused.
+A cache whose record differs from what is asked (extractor, size, resize, batches, weights, the
+list of images) is recomputed, never silently reused.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from dnaf.atomic import atomic_write_bytes
 from dnaf.data.index import DatasetIndex
 from dnaf.metrics.fid import FidExtractor
 from dnaf.metrics.frechet import feature_statistics
+from dnaf.metrics.inputs import EvaluationInputError
+from dnaf.metrics.protocols import Protocol, cache_key, kept
+from dnaf.metrics.resizing import wrong_sizes
 
 logger = logging.getLogger(__name__)
 
@@ -33,24 +37,33 @@ class FidStatistics:
     record: dict
 
 
-def real_set(index: DatasetIndex, root: Path) -> tuple[list[str], list[Path]]:
-    """Names and files of every training image, sorted by name."""
+def real_set(index: DatasetIndex, root: Path, protocol: Protocol) -> tuple[list[str], list[Path]]:
+    """Names and files of the real set: every training image, sorted by name, less the last
+    incomplete batch when the protocol drops it."""
     names = sorted(index.images.index[index.images["split"] == "train"])
     if not names:
         raise ValueError("the index has no training images: the FID real set would be empty")
+    names = names[: kept(len(names), protocol.fid_batch, protocol.fid_drop_last)]
+    if not names:
+        raise ValueError(
+            f"protocol {protocol.name} drops the last incomplete batch of {protocol.fid_batch}: fewer training images "
+            "than that leave no FID real set"
+        )
     return names, [root / index.images.at[name, "path"] for name in names]
 
 
-def real_record(names: list[str], size: tuple[int, int], resize: str, extractor: FidExtractor) -> dict:
+def real_record(names: list[str], size: tuple[int, int], extractor: FidExtractor) -> dict:
+    protocol = extractor.protocol
     return {
-        "set": "all training images",
+        "set": "all training images" + (f", less the last incomplete batch of {protocol.fid_batch}"
+                                        if protocol.fid_drop_last else ""),
         "images": len(names),
         "names_sha256": hashlib.sha256("\n".join(names).encode()).hexdigest(),
         "size": list(size),
-        "resize": resize,
-        "protocol": extractor.protocol,
+        "resize": protocol.real_resize,
+        "extractor": protocol.fid_extractor,
         "weights": extractor.weights,
-    }
+    }  # fmt: skip
 
 
 def save_statistics(path: Path, statistics: FidStatistics) -> None:
@@ -65,11 +78,13 @@ def load_statistics(path: Path) -> FidStatistics:
 
 
 def real_statistics(
-    index: DatasetIndex, root: Path, size: tuple[int, int], resize: str, extractor: FidExtractor, cache: Path
+    index: DatasetIndex, root: Path, size: tuple[int, int], extractor: FidExtractor, cache: Path
 ) -> FidStatistics:
     """The real set's statistics from ``cache`` when its record matches, else computed and cached."""
-    names, files = real_set(index, root)
-    record = real_record(names, size, resize, extractor)
+    names, files = real_set(index, root, extractor.protocol)
+    if extractor.protocol.real_resize == "none" and (problems := wrong_sizes(files, size)):
+        raise EvaluationInputError(f"FID real set under protocol {extractor.protocol.name}", problems)
+    record = real_record(names, size, extractor)
     if cache.is_file():
         cached = load_statistics(cache)
         if cached.record == record:
@@ -77,8 +92,10 @@ def real_statistics(
             return cached
         changed = sorted(k for k in record if cached.record.get(k) != record[k])
         logger.warning("recomputing %s: it was computed with a different %s", cache, ", ".join(changed))
-    logger.info("FID real-set statistics: %d training images at %dx%d (%s)", len(files), *size, extractor.protocol)
-    statistics = FidStatistics(*feature_statistics(extractor.features(files)), record)
+    logger.info(
+        "FID real-set statistics: %d training images at %dx%d (%s)", len(files), *size, cache_key(extractor.protocol)
+    )
+    statistics = FidStatistics(*feature_statistics(extractor.features(files, extractor.protocol.real_resize)), record)
     cache.parent.mkdir(parents=True, exist_ok=True)
     save_statistics(cache, statistics)
     return statistics

@@ -1,4 +1,5 @@
-"""Per-image scores of generated images against their ground truth, at the evaluation size."""
+"""Per-image scores of generated images against their ground truth, at the evaluation size, each
+image brought there as the configured protocol's script does."""
 
 from __future__ import annotations
 
@@ -20,14 +21,40 @@ from dnaf.metrics.colour import (
     part_mean_colours,
 )
 from dnaf.metrics.config import EvaluateConfig
+from dnaf.metrics.inputs import EvaluationInputError
 from dnaf.metrics.perceptual import MetricUnavailable, load_lpips, lpips_distance
 from dnaf.metrics.pixel import psnr, ssim, ssim_256
+from dnaf.metrics.protocols import Protocol, get_protocol
+from dnaf.metrics.resizing import SizeMismatch, load_unit, pad_to_width
 
 logger = logging.getLogger(__name__)
 
 
-def _signed(images: list[np.ndarray]) -> torch.Tensor:
-    return torch.stack([torch.from_numpy(i.copy()).permute(2, 0, 1).float() / 127.5 - 1 for i in images])
+def lpips_input(images: list[np.ndarray], protocol: Protocol) -> torch.Tensor:
+    """Unit images -> the (B, 3, H, W) tensor the protocol hands LPIPS (``normalize=False``)."""
+    tensor = torch.stack([torch.from_numpy(i).permute(2, 0, 1) for i in images]).float()
+    return tensor * 2 - 1 if protocol.lpips_input == "[-1, 1]" else tensor
+
+
+def pixel_scores(truth: np.ndarray, made: np.ndarray, protocol: Protocol) -> dict[str, float]:
+    """SSIM, SSIM_256 and PSNR of two unit images under the protocol (padding, sigma)."""
+    if protocol.pad_width is not None:
+        truth, made = pad_to_width(truth, protocol.pad_width), pad_to_width(made, protocol.pad_width)
+    return {
+        "ssim": ssim(truth, made),
+        "ssim_256": ssim_256(truth, made, protocol.ssim_sigma),
+        "psnr": psnr(truth, made),
+    }
+
+
+def _load_all(paths: list[Path], size: tuple[int, int], resize) -> tuple[list[np.ndarray], list[str]]:
+    images, problems = [], []
+    for path in paths:
+        try:
+            images.append(load_unit(path, size, resize))
+        except SizeMismatch as error:
+            problems.append(str(error))
+    return images, problems
 
 
 def score_images(
@@ -43,7 +70,9 @@ def score_images(
     """manifest rows (source, target, file) -> one row per image with ssim, ssim_256, psnr, lpips;
     lpips is NaN when it is unavailable, and the reason is returned. With ``parts`` (a folder of
     part label maps ``<target stem>.png``, the synthetic demo's), also the per-part colour error
-    (``colour_error`` and one ``colour_<part>`` column per part)."""
+    (``colour_error`` and one ``colour_<part>`` column per part; our own metric, whose images are
+    always brought to the size with PIL's bicubic, whatever the protocol)."""
+    protocol = get_protocol(config.protocol)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
         lpips_model = load_lpips(config.lpips_weights, config.allow_download, device)
@@ -55,16 +84,22 @@ def score_images(
     starts = range(0, len(manifest), config.batch_size)
     for start in tqdm(starts, desc="scoring", unit="batch", disable=not progress):
         chunk = manifest.iloc[start : start + config.batch_size]
-        truth = [load_rgb(root / index.images.at[t, "path"], size, config.resize) for t in chunk["target"]]
-        made = [load_rgb(samples / f, size, config.resize) for f in chunk["file"]]
+        truth_files = [root / index.images.at[t, "path"] for t in chunk["target"]]
+        truth, truth_problems = _load_all(truth_files, size, protocol.real_resize)
+        made, made_problems = _load_all([samples / f for f in chunk["file"]], size, protocol.generated_resize)
+        if truth_problems or made_problems:
+            raise EvaluationInputError(f"protocol {protocol.name}", truth_problems + made_problems)
         lpips_values = [float("nan")] * len(chunk)
         if lpips_model is not None:
-            lpips_values = lpips_distance(lpips_model, _signed(truth).to(device), _signed(made).to(device)).tolist()
+            lpips_values = lpips_distance(
+                lpips_model, lpips_input(truth, protocol).to(device), lpips_input(made, protocol).to(device)
+            ).tolist()
         for (_, row), t, m, lp in zip(chunk.iterrows(), truth, made, lpips_values, strict=True):
             rows.append(
-                {"file": row["file"], "source": row["source"], "target": row["target"], "ssim": ssim(t, m),
-                 "ssim_256": ssim_256(t, m), "psnr": psnr(t, m), "lpips": lp}
-                | (_colour_scores(t, m, parts / f"{Path(row['target']).stem}.png", size) if parts else {})
+                {"file": row["file"], "source": row["source"], "target": row["target"]}
+                | pixel_scores(t, m, protocol) | {"lpips": lp}
+                | (_colour_scores(root / index.images.at[row["target"], "path"], samples / row["file"],
+                                  parts / f"{Path(row['target']).stem}.png", size) if parts else {})
             )  # fmt: skip
     columns = ["file", "source", "target", "ssim", "ssim_256", "psnr", "lpips"]
     if parts:
@@ -72,7 +107,8 @@ def score_images(
     return pd.DataFrame(rows, columns=columns), lpips_reason
 
 
-def _colour_scores(truth: np.ndarray, made: np.ndarray, part_map: Path, size: tuple[int, int]) -> dict[str, float]:
+def _colour_scores(truth_file: Path, made_file: Path, part_map: Path, size: tuple[int, int]) -> dict[str, float]:
+    truth, made = load_rgb(truth_file, size), load_rgb(made_file, size)
     labels = load_part_map(part_map, size)
     errors = part_colour_errors(made, part_mean_colours(truth, labels), labels)
     return {"colour_error": colour_error(errors)} | {

@@ -11,14 +11,19 @@ from importlib.metadata import PackageNotFoundError, version
 
 import pandas as pd
 
-SCHEMA = "dnaf-metrics/1"
+from dnaf.metrics.protocols import Protocol, kept
+
+SCHEMA = "dnaf-metrics/2"
 PACKAGES = ("dnaf", "torch", "torchvision", "numpy", "scipy", "scikit-image", "lpips", "clean-fid", "pillow")
 DEFINITIONS = {
-    "ssim": "skimage structural_similarity, win_size 51, data_range 1, images in [0, 1] (CFLD 'SSIM')",
-    "ssim_256": "skimage structural_similarity, Gaussian sigma 1.5, use_sample_covariance False, 0-255 scale, "
-    "data_range = max - min of the generated image (GFLA/DPTN/CFLD 'SSIM_256')",
+    "ssim": "skimage structural_similarity, win_size 51, data_range 1, images in [0, 1] (every peer's 'SSIM')",
+    "ssim_256": "skimage structural_similarity, Gaussian window of the protocol's sigma, use_sample_covariance "
+    "False, 0-255 scale, data_range = max - min of the generated image ('SSIM_256')",
     "psnr": "data_range 1, per image, averaged",
-    "lpips": "lpips v0.1, AlexNet, images in [-1, 1], generated vs ground truth, averaged",
+    "lpips": "lpips v0.1, AlexNet, generated vs ground truth, input as the protocol says, averaged",
+    "fid": "torchvision Inception-v3 blocks to the 2048-d pool, input in [0, 1] resized bilinearly to 299 and "
+    "mapped by x * (std / 0.5) + (mean - 0.5) / 0.5 (ImageNet mean, std); or clean-fid (protocol clean); "
+    "Frechet distance of pytorch-fid / clean-fid",
     "fid_real_set": "all training images at the evaluation size",
 }
 COLOUR_DEFINITION = (
@@ -51,19 +56,26 @@ def metrics_document(
     test_pairs: int,
     size: tuple[int, int],
     generated_size: tuple[int, int] | None,
-    resize: str,
-    fid_protocol: str,
+    protocol: Protocol,
     fid: float | None,
     fid_counts: tuple[int, int] | None,
     unavailable: dict[str, str],
     weights: dict[str, str | None],
+    warnings: list[str] = (),
+    meaningful: bool = True,
 ) -> dict:
-    lpips = _mean(scores["lpips"]) if "lpips" not in unavailable else None
+    """``warnings``: what makes the numbers less than comparable (random weights, small sets);
+    ``meaningful``: false when the numbers come from random weights."""
+    ordered = scores.sort_values("file")
+    lpips_kept = kept(len(ordered), protocol.lpips_batch, protocol.lpips_drop_last)
+    lpips = _mean(ordered["lpips"].iloc[:lpips_kept]) if "lpips" not in unavailable else None
     parts = [c for c in scores.columns if c.startswith("colour_") and c != "colour_error"]
     return {
         "schema": SCHEMA,
         "dataset": dataset,
         "method": method,
+        "meaningful": meaningful,
+        "warnings": list(warnings),
         "fid": fid,
         "lpips": lpips,
         "ssim": _mean(scores["ssim"]),
@@ -75,14 +87,14 @@ def metrics_document(
         "protocol": {
             "size": list(size),
             "generated_size": list(generated_size) if generated_size else None,
-            "resize": resize,
-            "fid_protocol": fid_protocol,
+            **protocol.record(),
             **DEFINITIONS,
             "colour_error": COLOUR_DEFINITION,
         },
         "counts": {
             "test_pairs": test_pairs,
             "generated": len(scores),
+            "lpips": lpips_kept if lpips is not None else None,
             "fid_real": fid_counts[0] if fid_counts else None,
             "fid_generated": fid_counts[1] if fid_counts else None,
         },

@@ -6,8 +6,7 @@ import torch
 from torch import nn
 from transformers import SwinBackbone
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from dnaf.images import IMAGENET_MEAN, IMAGENET_STD
 
 
 class AppearanceEncoder(nn.Module):

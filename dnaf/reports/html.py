@@ -7,12 +7,13 @@ import html
 import json
 from pathlib import Path
 
-from dnaf.reports.table import metrics_rows, unavailable_notes
+from dnaf.reports.table import metrics_rows, unavailable_notes, warning_notes
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}
 td:first-child,th:first-child{text-align:left}img{max-width:100%;image-rendering:pixelated}
-pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:85%}.note{color:#844}"""
+pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:85%}.note{color:#844}
+.warning{background:#fdd;border:2px solid #c33;padding:.6em 1em;font-weight:bold}"""
 
 
 def _image(path: Path, caption: str) -> str:
@@ -30,12 +31,18 @@ def render_report(title: str, documents: list[dict], pictures: list[tuple[Path, 
     table = "<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"
     table += "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
     table += "</table>"
-    notes = "".join(f'<p class="note">{html.escape(n)}</p>' for n in unavailable_notes(documents))
+    banner = ""
+    if not all(d.get("meaningful", True) for d in documents):
+        banner = ('<p class="warning">NOT MEANINGFUL: these numbers were computed with seeded random weights '
+                  "(a rehearsal of the code path), not with the published networks.</p>")  # fmt: skip
+    notes = "".join(
+        f'<p class="note">{html.escape(n)}</p>' for n in warning_notes(documents) + unavailable_notes(documents)
+    )
     record = {k: documents[0][k] for k in ("protocol", "counts", "weights", "versions")}
     figures = "".join(_image(path, caption) for path, caption in pictures if path.is_file())
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1><h2>Metrics</h2>{table}{notes}"
+        f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{banner}<h2>Metrics</h2>{table}{notes}"
         f"<h2>Pictures</h2>{figures}<h2>Protocol record ({html.escape(documents[0]['method'])})</h2>"
         f"<pre>{html.escape(json.dumps(record, indent=2))}</pre></body></html>\n"
     )

@@ -1,4 +1,5 @@
-"""Tables of several metrics.json documents (one row per method), as Markdown or HTML cells."""
+"""Tables of several metrics.json documents (one row per method, or per protocol), as Markdown or
+HTML cells."""
 
 from __future__ import annotations
 
@@ -41,16 +42,35 @@ def unavailable_notes(documents: list[dict]) -> list[str]:
     return list(notes)
 
 
+def warning_notes(documents: list[dict]) -> list[str]:
+    """One line per distinct warning (random weights, small sets)."""
+    return list(dict.fromkeys(f"WARNING: {note}" for d in documents for note in d.get("warnings", [])))
+
+
+def _markdown(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(r) + " |" for r in rows]
+
+
 def markdown_table(documents: list[dict]) -> str:
-    header, rows = metrics_rows(documents)
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    """One row per method, all scored under one protocol."""
+    lines = _markdown(*metrics_rows(documents))
     protocol = documents[0]["protocol"]
     lines += [
         "",
         f"{documents[0]['dataset']} test set, scored at {protocol['size'][0]}x{protocol['size'][1]} "
-        f"(generated at {'x'.join(map(str, protocol['generated_size'] or []))}, resized {protocol['resize']}); "
-        f"FID protocol {protocol['fid_protocol']}.",
+        f"(generated at {'x'.join(map(str, protocol['generated_size'] or []))}) under protocol {protocol['name']} "
+        f"(real images resized {protocol['real_resize']}, generated {protocol['generated_resize']}).",
     ]
-    lines += [f"- {note}" for note in unavailable_notes(documents)]
+    lines += [f"- {note}" for note in warning_notes(documents) + unavailable_notes(documents)]
+    return "\n".join(lines) + "\n"
+
+
+def protocol_table(documents: list[dict]) -> str:
+    """One method scored under several protocols: one row per protocol, with what it matches."""
+    header, rows = metrics_rows(documents)
+    header = ["protocol", *header[1:], "matches"]
+    rows = [[d["protocol"]["name"], *row[1:], d["protocol"]["matches"]] for d, row in zip(documents, rows, strict=True)]
+    lines = [f"{documents[0]['method']} on the {documents[0]['dataset']} test set under each evaluation protocol", ""]
+    lines += _markdown(header, rows)
+    lines += ["", *(f"- {note}" for note in warning_notes(documents) + unavailable_notes(documents))]
     return "\n".join(lines) + "\n"
