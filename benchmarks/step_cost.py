@@ -9,7 +9,9 @@ Builds the SD1.5 UNet/VAE, a full T2I-Adapter and Swin-B from their published co
 - sampling: one denoising step with guidance: DNAF appearance guidance (3 rows per image: two
   branches + one shared reference) versus SD + adapter classifier-free guidance (2 rows); the
   adapter residuals and Swin tokens are computed once per batch, outside the step, as in the
-  pipeline.
+  pipeline;
+- guidance rows: a DNAF step with disentangled guidance at w_p = 2 (CFLD's: 4 rows) against w_p = 1,
+  which the pipeline runs as the appearance form (3 rows, the same images).
 
 Each case runs in a fresh process, so its peak memory is its own. Prints one JSON line.
 Run: python benchmarks/step_cost.py [--batch 2] [--repeats 3] [--device cpu|cuda] [--dtype float32|bfloat16]
@@ -99,7 +101,19 @@ def run_case(case: str, batch: int, repeats: int, device: str, dtype_name: str) 
 
     with torch.no_grad(), autocast:  # once per batch in the pipeline, not per step
         sample_tokens = model.appearance_tokens(sources)
-        sample_residuals = [r.repeat(2, 1, 1, 1) for r in model.pose_residuals(skeletons)]
+        single_residuals = model.pose_residuals(skeletons)
+        sample_residuals = [r.repeat(2, 1, 1, 1) for r in single_residuals]
+
+    @torch.no_grad()
+    def guided_step(pose_scale: float) -> None:
+        from dnaf.pipeline import DNAFPipeline, Guidance
+
+        guidance = Guidance("disentangled", pose_scale, 2.0)
+        pose_keep, ref_index = DNAFPipeline(model, None)._branches(guidance, batch, device)
+        with autocast:
+            residuals = [r.repeat(guidance.branches, 1, 1, 1) * pose_keep.view(-1, 1, 1, 1) for r in single_residuals]
+            rows = latents.repeat(guidance.branches, 1, 1, 1)
+            model(rows, t.repeat(guidance.branches), residuals, ref_index, latents, t, sample_tokens)
 
     @torch.no_grad()
     def sample_step(dnaf: bool) -> None:
@@ -113,6 +127,7 @@ def run_case(case: str, batch: int, repeats: int, device: str, dtype_name: str) 
 
     step = {"train_plain": lambda: train_step(False), "train_dnaf": lambda: train_step(True)}
     step |= {"sample_plain": lambda: sample_step(False), "sample_dnaf": lambda: sample_step(True)}
+    step |= {"guided_wp2": lambda: guided_step(2.0), "guided_wp1": lambda: guided_step(1.0)}
     model.train(case.startswith("train"))
     step[case]()  # warm-up
     times = []
@@ -141,7 +156,7 @@ def main() -> None:
     args = parser.parse_args()
     results = {}
     context = multiprocessing.get_context("spawn")
-    for case in ("train_plain", "train_dnaf", "sample_plain", "sample_dnaf"):
+    for case in ("train_plain", "train_dnaf", "sample_plain", "sample_dnaf", "guided_wp2", "guided_wp1"):
         with context.Pool(1) as pool:
             results[case] = pool.apply(run_case, (case, args.batch, args.repeats, args.device, args.dtype))
     device_name = torch.cuda.get_device_name() if args.device == "cuda" else f"cpu ({os.cpu_count()} threads)"
@@ -154,6 +169,11 @@ def main() -> None:
         "train_ratio": results["train_dnaf"]["seconds"] / results["train_plain"]["seconds"],
         "sample_step_s": {"plain": results["sample_plain"]["seconds"], "dnaf": results["sample_dnaf"]["seconds"]},
         "sample_ratio": results["sample_dnaf"]["seconds"] / results["sample_plain"]["seconds"],
+        "guided_step_s": {
+            "wp2_4_rows": results["guided_wp2"]["seconds"],
+            "wp1_3_rows": results["guided_wp1"]["seconds"],
+        },
+        "guided_wp1_ratio": results["guided_wp1"]["seconds"] / results["guided_wp2"]["seconds"],
         "peak_gib": {case: round(r["peak_gib"], 2) for case, r in results.items()},
         "params": results["train_dnaf"]["params"],
         "train_samples_per_s": {

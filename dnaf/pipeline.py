@@ -6,7 +6,9 @@ every guidance branch, because it depends only on the source, the timestep and t
 
 - ``none``: rows (pose, style) + reference: 2 rows per image per step;
 - ``appearance``: e(p,0) + w_s (e(p,s) - e(p,0)): 3 rows;
-- ``disentangled`` (as CFLD/PIDM): e(0,0) + w_p (e(p,0) - e(0,0)) + w_s (e(p,s) - e(p,0)): 4 rows.
+- ``disentangled`` (CFLD's form): e(0,0) + w_p (e(p,0) - e(0,0)) + w_s (e(p,s) - e(p,0)): 4 rows.
+  With w_p = 1 the e(0,0) row has weight 0 and the formula is the ``appearance`` one, so it runs
+  as that: 3 rows, the same images.
 
 Each image draws its initial noise and its source noise from its own generator, so an image
 depends only on its inputs and seed, not on the rest of the batch (with deterministic samplers:
@@ -49,8 +51,16 @@ class Guidance:
     appearance_scale: float = 2.0
 
     @property
+    def rows(self) -> GuidanceMode:
+        """The mode whose rows are computed: ``disentangled`` with w_p = 1 is exactly
+        ``appearance`` (its e(0,0) row would be weighted by 1 - w_p = 0)."""
+        if self.mode == "disentangled" and self.pose_scale == 1:
+            return "appearance"
+        return self.mode
+
+    @property
     def branches(self) -> int:
-        return {"none": 1, "appearance": 2, "disentangled": 3}[self.mode]
+        return {"none": 1, "appearance": 2, "disentangled": 3}[self.rows]
 
 
 class DNAFPipeline:
@@ -66,17 +76,17 @@ class DNAFPipeline:
             torch.ones(batch, dtype=torch.bool, device=device),
             torch.zeros(batch, dtype=torch.bool, device=device),
         )
-        if guidance.mode == "none":
+        if guidance.rows == "none":
             return on, images
-        if guidance.mode == "appearance":  # [(p, s), (p, 0)]
+        if guidance.rows == "appearance":  # [(p, s), (p, 0)]
             return torch.cat([on, on]), torch.cat([images, none])
         return torch.cat([off, on, on]), torch.cat([none, none, images])  # [(0,0), (p,0), (p,s)]
 
     @staticmethod
     def _combine(prediction: torch.Tensor, guidance: Guidance) -> torch.Tensor:
-        if guidance.mode == "none":
+        if guidance.rows == "none":
             return prediction
-        if guidance.mode == "appearance":
+        if guidance.rows == "appearance":
             styled, plain = prediction.chunk(2)
             return plain + guidance.appearance_scale * (styled - plain)
         empty, posed, styled = prediction.chunk(3)

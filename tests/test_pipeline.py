@@ -30,13 +30,34 @@ def _record_unet_calls(model):
     return calls, model.unet.register_forward_pre_hook(hook, with_kwargs=True)
 
 
-@pytest.mark.parametrize(("mode", "rows_per_image"), [("none", 2), ("appearance", 3), ("disentangled", 4)])
-def test_one_reference_row_serves_every_guidance_branch(setup, mode, rows_per_image):
+@pytest.mark.parametrize(
+    ("guidance", "rows_per_image"),
+    [(Guidance("none"), 2), (Guidance("appearance"), 3), (Guidance("disentangled", 2.0, 2.0), 4),
+     (Guidance("disentangled", 1.0, 2.0), 3)],
+)  # fmt: skip
+def test_one_reference_row_serves_every_guidance_branch(setup, guidance, rows_per_image):
     model, scheduler, sources, skeletons = setup
     calls, handle = _record_unet_calls(model)
-    DNAFPipeline(model, make_sampler("ddim", scheduler))(sources, skeletons, _generators([0, 1, 2]), 4, Guidance(mode))
+    DNAFPipeline(model, make_sampler("ddim", scheduler))(sources, skeletons, _generators([0, 1, 2]), 4, guidance)
     handle.remove()
     assert [rows for rows, _, _ in calls] == [rows_per_image * 3] * 4
+
+
+def test_disentangled_guidance_with_pose_scale_1_skips_the_empty_row_and_keeps_the_images(setup):
+    """e(0,0) + 1 (e(p,0) - e(0,0)) + w_s (e(p,s) - e(p,0)) = e(p,0) + w_s (e(p,s) - e(p,0)): the
+    e(0,0) row has weight 0. Its four-row form, run with w_p a hair above 1, gives the same images."""
+    model, scheduler, sources, skeletons = setup
+    pipeline = DNAFPipeline(model, make_sampler("ddim", scheduler))
+    three_rows = pipeline(sources, skeletons, _generators([4, 5, 6]), 4, Guidance("disentangled", 1.0, 2.0))
+    appearance = pipeline(sources, skeletons, _generators([4, 5, 6]), 4, Guidance("appearance", 1.0, 2.0))
+    assert torch.equal(three_rows, appearance)
+    calls, handle = _record_unet_calls(model)
+    four_rows = pipeline(sources, skeletons, _generators([4, 5, 6]), 4, Guidance("disentangled", 1.0 + 1e-6, 2.0))
+    handle.remove()
+    assert calls[0][0] == 4 * 3  # the full form still runs the e(0,0) row
+    torch.testing.assert_close(four_rows, three_rows, atol=1e-4, rtol=0)
+    other = pipeline(sources, skeletons, _generators([4, 5, 6]), 4, Guidance("disentangled", 2.0, 2.0))
+    assert (other - three_rows).abs().max() > 1e-3  # and w_p does act when it is not 1
 
 
 def test_pose_residuals_reach_the_unet_at_every_step(setup):

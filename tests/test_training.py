@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -75,20 +76,22 @@ def test_training_writes_weights_checkpoints_log_and_grids(small_demo_csv, demo_
 
 
 def test_an_interrupted_run_resumes_to_the_same_weights(small_demo_csv, demo_index_dir, tmp_path):
+    # 6 batches an epoch: the step-7 checkpoint is one batch into the second epoch
+    config = tiny_config(max_steps=9, checkpoint_every=7, validate_every=9)
     whole = tmp_path / "whole"
-    Trainer(tiny_config(), "demo", _paths(small_demo_csv, demo_index_dir, whole)).run()
+    Trainer(config, "demo", _paths(small_demo_csv, demo_index_dir, whole)).run()
 
     resumed = tmp_path / "resumed"
-    Trainer(tiny_config(), "demo", _paths(small_demo_csv, demo_index_dir, resumed)).run()
-    # as if the process died after the step-3 checkpoint: later state gone, a half-written
+    Trainer(config, "demo", _paths(small_demo_csv, demo_index_dir, resumed)).run()
+    # as if the process died after the step-7 checkpoint: later state gone, a half-written
     # checkpoint left behind
-    shutil.rmtree(resumed / "checkpoints" / "step-0000006")
+    shutil.rmtree(resumed / "checkpoints" / "step-0000009")
     shutil.rmtree(resumed / "model")
-    (resumed / "checkpoints" / ".step-0000006.partial").mkdir()
-    Trainer(tiny_config(), "demo", _paths(small_demo_csv, demo_index_dir, resumed)).run()
+    (resumed / "checkpoints" / ".step-0000009.partial").mkdir()
+    Trainer(config, "demo", _paths(small_demo_csv, demo_index_dir, resumed)).run()
 
     log = [json.loads(line)["step"] for line in (resumed / "train_log.jsonl").read_text().splitlines()]
-    assert log == [1, 2, 3, 4, 5, 6]
+    assert log == list(range(1, 10))
     expected, actual = _weights(whole / "model"), _weights(resumed / "model")
     for part in expected:
         assert expected[part].keys() == actual[part].keys()
@@ -119,24 +122,76 @@ def test_resume_refuses_a_checkpoint_of_another_model(small_demo_csv, demo_index
     assert "shape (32,) in the checkpoint, (16,) configured" in message
 
 
-@pytest.mark.slow
-def test_two_processes_train_and_their_weights_load(small_demo_csv, demo_index_dir, tmp_path):
-    from dnaf.models.saving import load_model
-
-    out = tmp_path / "ddp"
+def _launch_two_processes(small_demo_csv, demo_index_dir, poses, out, record):
+    """`dnaf train` on two real ranks (gloo on CPU), recording each rank's draws of noise."""
     config = json.dumps({"experiments": {"demo": json.loads(json.dumps(TINY_RUN))}})
     command = [
         sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "dnaf", "train",
+        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+        str(Path(__file__).with_name("record_randomness.py")), "train",
         "--dataset", "demo", "--root", str(small_demo_csv), "--index", str(demo_index_dir),
-        "--poses", str(tmp_path / "poses"), "--out", str(out), "--config-json", config,
+        "--poses", str(poses), "--out", str(out), "--config-json", config,
     ]  # fmt: skip
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1")
+    record.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1", DNAF_RECORD_DIR=str(record))
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    progress = json.loads((out / "checkpoints" / "step-0000006" / "progress.json").read_text())
+    # two draws per step (target and source noise): one line each
+    return {rank: [json.loads(line) for line in (record / f"rank{rank}.jsonl").read_text().splitlines()]
+            for rank in (0, 1)}  # fmt: skip
+
+
+@pytest.mark.slow
+def test_two_processes_draw_their_own_noise_and_resume_bit_exactly(small_demo_csv, demo_index_dir, tmp_path):
+    from dnaf.models.saving import load_model
+
+    whole = tmp_path / "whole"
+    draws = _launch_two_processes(small_demo_csv, demo_index_dir, tmp_path / "poses", whole, tmp_path / "draws")
+    progress = json.loads((whole / "checkpoints" / "step-0000006" / "progress.json").read_text())
     assert progress["processes"] == 2  # two real ranks, not two independent runs
-    for rank in (0, 1):
-        assert (out / "checkpoints" / "step-0000006" / f"random_{rank}.safetensors").is_file()
-    model, _ = load_model(out / "model")
+    assert len(draws[0]) == len(draws[1]) == 2 * 6
+    for mine, theirs in zip(draws[0], draws[1], strict=True):  # each rank its own timesteps and noises
+        assert mine["timesteps"] != theirs["timesteps"] and mine["noise"] != theirs["noise"]
+
+    # as if both processes died after the step-3 checkpoint: resume from it in a fresh folder
+    resumed = tmp_path / "resumed"
+    (resumed / "checkpoints").mkdir(parents=True)
+    shutil.copytree(whole / "checkpoints" / "step-0000003", resumed / "checkpoints" / "step-0000003")
+    again = _launch_two_processes(small_demo_csv, demo_index_dir, tmp_path / "poses", resumed, tmp_path / "again")
+    for rank in (0, 1):  # the resumed steps 4-6 draw what the uninterrupted run drew
+        assert again[rank] == draws[rank][2 * 3 :]
+    expected, actual = _weights(whole / "model"), _weights(resumed / "model")
+    for part in expected:
+        for name in expected[part]:
+            assert torch.equal(expected[part][name], actual[part][name]), f"{part}.{name}"
+    model, _ = load_model(resumed / "model")
     assert sum(p.numel() for p in model.adapter.parameters()) > 0
+
+
+def test_frozen_modules_stay_in_eval_mode_through_validation(small_demo_csv, demo_index_dir, tmp_path, monkeypatch):
+    from dnaf.training.step import DiffusionLoss
+
+    run = json.loads(json.dumps(TINY_RUN))
+    run["model"].update(train_unet=False, train_swin=False)  # frozen, as on the pretrained base
+    run["train"].update(validate_every=2, max_steps=4, checkpoint_every=4)
+    config = load_config([], json.dumps({"experiments": {"demo": run}}))
+    trainer = Trainer(config, "demo", _paths(small_demo_csv, demo_index_dir, tmp_path / "run"))
+    model = trainer.model
+    assert model.appearance.backbone.config.drop_path_rate > 0  # stochastic depth would fire in train mode
+    seen = []
+    forward = DiffusionLoss.forward
+
+    def recording(self, batch, latents=None):
+        seen.append({
+            "frozen": [m.training for part in (model.unet, model.appearance) for m in part.modules()],
+            "trainable": [m.training for part in model.trainable_modules() for m in part.modules()],
+        })  # fmt: skip
+        return forward(self, batch, latents)
+
+    monkeypatch.setattr(DiffusionLoss, "forward", recording)
+    trainer.run()
+    assert len(seen) == 4  # steps 3 and 4 come after the validation of step 2
+    for step in seen:
+        assert not any(step["frozen"]) and all(step["trainable"])
+    tokens = [model.appearance_tokens(torch.zeros(1, 3, 32, 24))[1] for _ in range(2)]
+    assert torch.equal(*tokens)  # the frozen Swin computes the same thing every time

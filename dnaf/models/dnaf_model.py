@@ -50,6 +50,17 @@ class DNAFModel(nn.Module):
         for module in self.trainable_modules():
             module.requires_grad_(True)
 
+    def train(self, mode: bool = True) -> DNAFModel:
+        """Only the trainable modules follow ``mode``; the frozen ones stay in eval mode, so that
+        their dropout and stochastic depth (Swin's drop_path_rate 0.1 in transformers' defaults)
+        never fire: a frozen module computes in training exactly what it computes at test time."""
+        super().train(mode)
+        trainable = {id(module) for module in self.trainable_modules()}
+        for module in (self.unet, self.vae, self.appearance):
+            if module is not None and id(module) not in trainable:
+                module.eval()
+        return self
+
     def trainable_modules(self) -> list[nn.Module]:
         modules: list[nn.Module] = [self.adapter]
         if self.injectors is not None:

@@ -48,6 +48,8 @@ class TrainPaths:
     root: Path
     poses: Path
     out: Path
+    resume_from: Path | None = None
+    """A checkpoint folder (of this run or another) to start from when ``out`` has none."""
 
     @property
     def model(self) -> Path:
@@ -110,6 +112,10 @@ class Trainer:
         )
         set_seed(tc.seed)  # the same initial weights on every process
         self.model, scheduler = build_model(self.experiment, self.resolution)
+        # then each process its own timesteps, noises and dropout masks (seed + process index;
+        # one process: seed): with one seed everywhere, N ranks would train on N copies of one
+        # batch's randomness. Checkpoints keep each rank's state, so a resume stays bit-exact.
+        set_seed(tc.seed, device_specific=True)
         # a new scheduler, not register_to_config: from_config copies ignore the latter
         self.scheduler = type(scheduler).from_config(scheduler.config, prediction_type=tc.prediction_type)
         if tc.gradient_checkpointing:
@@ -153,6 +159,7 @@ class Trainer:
         )  # fmt: skip
         if len(loader) == 0:
             raise ValueError(f"{len(self.dataset)} training pairs is fewer than one batch of {tc.batch_size}")
+        self.model.train()  # the trainable modules; the frozen ones stay in eval mode
         loss_module = DiffusionLoss(self.model, self.scheduler, tc)
         loss_module, optimizer, loader, lr_scheduler = accelerator.prepare(loss_module, optimizer, loader, lr_scheduler)
         self.model.to(accelerator.device)
@@ -170,6 +177,9 @@ class Trainer:
         while step < tc.max_steps:
             sampler.set_epoch(epoch)
             self.dataset.set_epoch(epoch)
+            # accelerate's loader re-applies its own pass counter to the sampler on every pass: it
+            # must count from this epoch, or a run resumed after epoch 0 replays epoch 0's order
+            loader.set_epoch(epoch)
             batches = accelerator.skip_first_batches(loader, skip) if skip else loader
             for batch in batches:
                 with accelerator.accumulate(loss_module):
@@ -241,6 +251,13 @@ class Trainer:
             self.paths.out.mkdir(parents=True, exist_ok=True)
             with atomic_write(self.paths.out / "config.resolved.yaml") as handle:
                 handle.write(dump_config(self.config))
+        if available and self.paths.resume_from is not None:
+            logger.warning("%s has checkpoints: resuming from its newest, not from %s", self.paths.checkpoints,
+                           self.paths.resume_from)  # fmt: skip
+        if not available and self.paths.resume_from is not None:
+            if not (self.paths.resume_from / "progress.json").is_file():
+                raise ValueError(f"{self.paths.resume_from} is not a complete checkpoint (no progress.json)")
+            available = [self.paths.resume_from]
         if not available:
             if self.accelerator.is_main_process:
                 self.paths.log.unlink(missing_ok=True)
