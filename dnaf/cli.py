@@ -29,7 +29,14 @@ from dnaf.commands.evaluate import (
     report,
     score,
 )
-from dnaf.commands.model import download_models, gather_samples, sample, train
+from dnaf.commands.model import (
+    compare_models,
+    download_models,
+    gather_samples,
+    make_rehearsal_models,
+    sample,
+    train,
+)
 from dnaf.commands.swap import swap_check
 from dnaf.config import (
     Config,
@@ -38,6 +45,7 @@ from dnaf.config import (
     dump_config,
     load_config,
 )
+from dnaf.metrics.protocols import PROTOCOLS
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -74,8 +82,11 @@ def _common_options() -> argparse.ArgumentParser:
     return common
 
 
+DATASET_HELP = "deepfashion, market, demo, or a name a config layer defines under datasets:"
+
+
 def _dataset_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", required=True, choices=["deepfashion", "market", "demo"])
+    parser.add_argument("--dataset", required=True, metavar="NAME", help=DATASET_HELP)
     parser.add_argument(
         "--root",
         type=Path,
@@ -120,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--out", type=Path, required=True, help="folder for images.csv and pairs.csv")
 
     sub = verb("render-poses", render_poses, "render every image's OpenPose skeleton into a cache folder")
-    sub.add_argument("--dataset", required=True, choices=["deepfashion", "market", "demo"])
+    sub.add_argument("--dataset", required=True, metavar="NAME", help=DATASET_HELP)
     sub.add_argument("--index", type=Path, required=True, help="folder with images.csv (from index-data)")
     sub.add_argument("--out", type=Path, required=True, help="cache folder")
     sub.add_argument("--size", type=_size, help="HEIGHTxWIDTH (default: the dataset's skeleton_size)")
@@ -136,8 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = verb("make-demo-data", make_demo_data, "write the synthetic demo dataset in a DeepFashion layout")
     sub.add_argument("--out", type=Path, required=True)
-    sub.add_argument("--seed", type=int, help="default: datasets.demo.synthetic.seed")
-    sub.add_argument("--layout", choices=["csv", "nted"], help="default: from datasets.demo.format")
+    sub.add_argument(
+        "--dataset", default="demo", metavar="NAME", help="a dataset with a synthetic: section (default: demo)"
+    )
+    sub.add_argument("--seed", type=int, help="default: datasets.<name>.synthetic.seed")
+    sub.add_argument("--layout", choices=["csv", "nted"], help="default: from datasets.<name>.format")
     sub.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
 
     sub = verb("train", train, "train DNAF (resumes from the newest checkpoint in --out)")
@@ -145,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--index", type=Path, required=True, help="folder with images.csv and pairs.csv")
     sub.add_argument("--poses", type=Path, required=True, help="skeleton cache folder (filled lazily if empty)")
     sub.add_argument("--out", type=Path, required=True, help="run folder: model/, checkpoints/, logs, grids")
+    sub.add_argument(
+        "--resume-from", type=Path, help="a checkpoint folder to start from when --out has none (e.g. another run's)"
+    )
 
     sub = verb("sample", sample, "generate one shard of the test pairs")
     _dataset_options(sub)
@@ -200,7 +217,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--method", help="name in tables (default: the folder name)")
     sub.add_argument("--stats-cache", type=Path, help="real-set FID statistics file (default: as fid-stats)")
     sub.add_argument(
-        "--out", type=Path, help="metrics.json (default: results/<dataset>/evaluate/<method>/metrics.json)"
+        "--protocol",
+        choices=[*PROTOCOLS, "all"],
+        help="evaluation preset (default: experiments.<dataset>.evaluate.protocol); all: every preset, one table",
+    )
+    sub.add_argument(
+        "--out",
+        type=Path,
+        help="metrics.json (default: results/<dataset>/evaluate/<method>/metrics.json); with --protocol all the "
+        "table (default: .../<method>/protocols.md, each preset's metrics.json in a folder beside it)",
     )
 
     sub = verb("copy-source", copy_source, "the copy-the-source baseline: each test pair's source image as its output")
@@ -244,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--dataset",
             default="deepfashion",
-            choices=["deepfashion", "market", "demo"],
+            metavar="NAME",
             help="whose skeleton size, pose frame and sampling settings to use (default: deepfashion)",
         )
         sub.add_argument("--model", type=Path, required=True, help="trained model folder (train's out/model)")
@@ -277,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     application_options(sub, "the person's pose")
 
     sub = verb("applications-figure", applications_figure, "demo figure: transfer, try-on and artwork on test pairs")
-    sub.add_argument("--dataset", default="demo", choices=["demo"], help="needs the demo's part maps")
+    sub.add_argument("--dataset", default="demo", metavar="NAME", help="a synthetic dataset (needs its part maps)")
     sub.add_argument("--root", type=Path, help="dataset root (default: the config's)")
     sub.add_argument("--model", type=Path, required=True)
     sub.add_argument("--index", type=Path, required=True)
@@ -289,9 +314,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--dataset",
         default="deepfashion",
-        choices=["deepfashion", "market", "demo"],
+        metavar="NAME",
         help="whose experiments.<dataset>.model folders to fill (default: deepfashion)",
     )
+    sub = verb(
+        "make-rehearsal-models",
+        make_rehearsal_models,
+        "write SEEDED RANDOM base models (SD1.5, Swin) and metric weights in the real formats, for a rehearsal",
+    )
+    sub.add_argument("--dataset", required=True, metavar="NAME", help="whose experiment names the files")
+    sub.add_argument("--seed", type=int, default=0)
+
+    sub = verb("compare-models", compare_models, "are two saved models' weights identical? (exit 1 when not)")
+    sub.add_argument("first", type=Path, help="a model folder")
+    sub.add_argument("second", type=Path, help="another model folder")
+    sub.add_argument("--out", type=Path, required=True, help="JSON: identical, and every differing tensor")
+
     verb("show-config", show_config, "print the resolved configuration")
     sub = verb(
         "config-schema",

@@ -8,6 +8,7 @@ so Snakemake validates against the same definition.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -86,7 +87,24 @@ class DatasetConfig(StrictModel):
         return self.keypoint_frame or self.image_size
 
 
+DATASET_NAME = re.compile(r"[a-z][a-z0-9_-]*")
+"""A dataset name: it becomes a folder name (results/<name>) and a Snakemake wildcard value."""
+
+
+def _check_names(names, where: str) -> None:
+    bad = sorted(name for name in names if not DATASET_NAME.fullmatch(name))
+    if bad:
+        raise ValueError(
+            f"{where} names {bad} are not lower-case letters, digits, '-' and '_' (starting with a letter)"
+        )
+
+
 class Datasets(StrictModel):
+    """The three datasets known to the code, and any others a config layer defines."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, use_attribute_docstrings=True)
+    __pydantic_extra__: dict[str, DatasetConfig] = Field(init=False)
+
     deepfashion: DatasetConfig = DatasetConfig(
         format="deepfashion-csv",
         root=Path("data/deepfashion"),
@@ -112,9 +130,18 @@ class Datasets(StrictModel):
         synthetic=SyntheticConfig(),
     )
 
+    @model_validator(mode="after")
+    def _names(self) -> Datasets:
+        _check_names(self.model_extra, "datasets")
+        return self
+
+    def names(self) -> list[str]:
+        return [*type(self).model_fields, *self.model_extra]
+
     def get(self, name: str) -> DatasetConfig:
-        if name not in type(self).model_fields:
-            raise ConfigError(f"unknown dataset {name!r}; expected one of {sorted(type(self).model_fields)}")
+        if name not in self.names():
+            raise ConfigError(f"unknown dataset {name!r}; expected one of {sorted(self.names())} (or define "
+                              f"datasets.{name} in a config layer)")  # fmt: skip
         return getattr(self, name)
 
 
@@ -166,13 +193,22 @@ DEMO_EXPERIMENT = Experiment(
 
 
 class Experiments(StrictModel):
+    """One experiment per dataset; a dataset a config layer adds gets the paper recipe's defaults
+    (``Experiment()``) for every key its layer leaves out."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, use_attribute_docstrings=True)
+    __pydantic_extra__: dict[str, Experiment] = Field(init=False)
+
     deepfashion: Experiment = Experiment(train=TrainConfig(resolution=(256, 176)))
     market: Experiment = Experiment(train=TrainConfig(resolution=(128, 64)))
     demo: Experiment = DEMO_EXPERIMENT
 
+    def names(self) -> list[str]:
+        return [*type(self).model_fields, *self.model_extra]
+
     def get(self, name: str) -> Experiment:
-        if name not in type(self).model_fields:
-            raise ConfigError(f"unknown dataset {name!r}; expected one of {sorted(type(self).model_fields)}")
+        if name not in self.names():
+            raise ConfigError(f"unknown dataset {name!r}; expected one of {sorted(self.names())}")
         return getattr(self, name)
 
 
@@ -189,6 +225,18 @@ class LaunchConfig(StrictModel):
     """GPUs each sampling shard asks for."""
 
 
+class RehearsalConfig(StrictModel):
+    """The rehearsal of the paper path (config/rehearsal.yaml; the workflow target `rehearsal`)."""
+
+    dataset: str
+    """The experiment rehearsed: its data is generated (synthetic:), its base models and metric
+    weights are written with seeded random values (`dnaf make-rehearsal-models`)."""
+    other_layout: str | None = None
+    """A dataset of the same pictures in the other DeepFashion layout: checked, indexed, rendered."""
+    resume_step: PositiveInt
+    """The checkpoint a second training starts from; it must end with the same weights."""
+
+
 class Config(StrictModel):
     """The whole configuration of a dnaf run."""
 
@@ -197,6 +245,33 @@ class Config(StrictModel):
     datasets: Datasets = Datasets()
     experiments: Experiments = Experiments()
     launch: LaunchConfig = LaunchConfig()
+    rehearsal: RehearsalConfig | None = None
+    """Set by config/rehearsal.yaml only."""
+
+    @model_validator(mode="after")
+    def _rehearsal_names(self) -> Config:
+        if self.rehearsal is not None:
+            for name in (self.rehearsal.dataset, self.rehearsal.other_layout):
+                if name is not None and name not in self.datasets.names():
+                    raise ValueError(f"rehearsal names dataset {name!r}, which datasets: does not define")
+        return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_experiment_per_dataset(cls, data: Any) -> Any:
+        """Every dataset has an experiment (defaults for one a layer does not give); no
+        experiment lacks its dataset."""
+        if not isinstance(data, dict) or not isinstance(data.get("datasets", {}), dict):
+            return data
+        experiments = data.get("experiments", {})
+        if not isinstance(experiments, dict):
+            return data
+        datasets = set(Datasets.model_fields) | set(data.get("datasets", {}))
+        orphans = sorted(set(experiments) - datasets - set(Experiments.model_fields))
+        if orphans:
+            raise ValueError(f"experiments {orphans} have no dataset: define datasets.{orphans[0]} too")
+        missing = {name: {} for name in datasets - set(experiments) - set(Experiments.model_fields)}
+        return {**data, "experiments": {**experiments, **missing}}
 
 
 def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:

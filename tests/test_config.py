@@ -1,9 +1,10 @@
+import json
 from pathlib import Path
 
 import pytest
 import yaml
 
-from dnaf.config import Config, ConfigError, config_json_schema, load_config
+from dnaf.config import Config, ConfigError, Experiment, config_json_schema, load_config
 
 from .conftest import REPO
 
@@ -60,3 +61,38 @@ def test_schema_rejects_unknown_keys_like_the_models():
     bad["datasets"]["demo"]["rooot"] = "x"
     with pytest.raises(WorkflowError, match="rooot"):
         validate(bad, str(schema), set_default=False)
+
+
+MINE = {"format": "deepfashion-csv", "root": "data/mine", "image_size": [256, 176], "skeleton_size": [256, 176],
+        "disjoint_identities": True}  # fmt: skip
+
+
+def test_a_dataset_defined_only_in_a_layer_gets_the_paper_recipe():
+    config = load_config(
+        [], json.dumps({"datasets": {"mine": MINE}, "experiments": {"mine": {"train": {"max_steps": 7}}}})
+    )
+    assert config.datasets.get("mine").root == Path("data/mine")
+    experiment = config.experiments.get("mine")
+    assert experiment.train.max_steps == 7 and experiment.model == Config().experiments.deepfashion.model
+    bare = load_config([], json.dumps({"datasets": {"mine": MINE}}))
+    assert bare.experiments.get("mine") == Experiment()  # every key the layer leaves out: the defaults
+    assert "mine" in bare.model_dump(mode="json")["experiments"]  # the workflow reads it from there
+    with pytest.raises(ConfigError, match="unknown dataset 'other'.*or define datasets.other"):
+        bare.datasets.get("other")
+
+
+def test_bad_dataset_names_and_orphan_experiments_are_rejected():
+    with pytest.raises(ConfigError, match="lower-case letters"):
+        load_config([], json.dumps({"datasets": {"My Data": MINE}}))
+    with pytest.raises(ConfigError, match=r"experiments \['ghost'\] have no dataset"):
+        load_config([], json.dumps({"experiments": {"ghost": {}}}))
+    with pytest.raises(ConfigError, match="rehearsal names dataset 'nowhere'"):
+        load_config([], json.dumps({"rehearsal": {"dataset": "nowhere", "resume_step": 2}}))
+
+
+def test_the_cli_takes_a_new_dataset_name(run_cli, tmp_path):
+    layer = json.dumps({"datasets": {"mine": {**MINE, "root": str(tmp_path / "missing")}}})
+    result = run_cli("check-data", "--dataset", "mine", "--config-json", layer)
+    assert result.code == 1 and "missing" in result.text  # read as a dataset, its files reported missing
+    unknown = run_cli("check-data", "--dataset", "nothing")
+    assert unknown.code == 2 and "unknown dataset 'nothing'" in unknown.text

@@ -3,6 +3,7 @@ DeepFashion layout: every stage is planned, locally and through the SLURM profil
 launch layer, with the resources each job would ask SLURM for."""
 
 import re
+import shutil
 
 import pytest
 import yaml
@@ -20,6 +21,9 @@ EVERY_STAGE = {
 }  # fmt: skip
 
 
+BASE_MODELS = ("checkpoints/stable-diffusion-v1-5", "checkpoints/swin-base-patch4-window7-224")
+
+
 @pytest.fixture
 def workflow(tmp_path):
     """A copy of the workflow whose DeepFashion root is a layout of empty placeholder files."""
@@ -33,6 +37,8 @@ def workflow(tmp_path):
             path.touch()
     copy = copy_workflow(tmp_path / "workflow")
     (copy / "placeholder.yaml").write_text(yaml.safe_dump({"datasets": {"deepfashion": {"root": str(root)}}}))
+    for base in BASE_MODELS:  # where `dnaf download-models` puts SD1.5 and Swin-B
+        (copy / base).mkdir(parents=True)
     return copy
 
 
@@ -69,3 +75,13 @@ def test_through_the_slurm_profile_training_asks_for_8_gpus_and_each_shard_for_o
     for rule in ("check_data", "index_data", "gather_samples", "aggregate"):
         for job in jobs[rule]:
             assert job["slurm_partition"] == "cpu" and "gpu" not in job, rule
+
+
+def test_training_and_sampling_declare_the_base_models_they_read(workflow):
+    shutil.rmtree(workflow / BASE_MODELS[0])
+    result = run(
+        workflow, "snakemake", "--dry-run", "--configfile", "placeholder.yaml", "--", "results/deepfashion/metrics.json"
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "Missing input files" in output and BASE_MODELS[0] in output

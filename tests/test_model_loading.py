@@ -4,11 +4,11 @@ import json
 
 import pytest
 import torch
-from transformers import SwinConfig, SwinForImageClassification
 
-from dnaf.models.build import load_pretrained, tiny_scheduler, tiny_text_encoder, tiny_tokenizer, tiny_unet, tiny_vae
+from dnaf.models.build import load_pretrained
 from dnaf.models.checkpoints import MissingCheckpointError
 from dnaf.models.config import ModelConfig, TinyConfig
+from dnaf.models.rehearsal import write_stable_diffusion, write_swin
 from dnaf.models.saving import load_model, save_model
 from dnaf.pipeline import DNAFPipeline, Guidance, make_sampler
 
@@ -17,21 +17,11 @@ from .model_helpers import SIZE, inputs, tiny_model
 
 def write_checkpoint_folders(root):
     """Tiny weights written in the real formats: SD1.5 in diffusers layout, Swin as the Hub's
-    image-classification checkpoint."""
+    image-classification checkpoint (the rehearsal's writers)."""
     tiny = TinyConfig()
     sd, swin = root / "stable-diffusion-v1-5", root / "swin-base-patch4-window7-224"
-    torch.manual_seed(0)
-    tiny_unet(tiny, 4).save_pretrained(sd / "unet")
-    tiny_vae(tiny).save_pretrained(sd / "vae")
-    tokenizer = tiny_tokenizer(tiny.text_max_length)
-    (sd / "tokenizer").mkdir(parents=True)  # the files of the real SD1.5 tokenizer folder
-    (sd / "tokenizer" / "vocab.json").write_text(json.dumps(tokenizer.get_vocab()))
-    (sd / "tokenizer" / "merges.txt").write_text("#version: 0.2\n")
-    (sd / "tokenizer" / "tokenizer_config.json").write_text(json.dumps({"model_max_length": tiny.text_max_length}))
-    tiny_text_encoder(tiny, tokenizer).save_pretrained(sd / "text_encoder")
-    tiny_scheduler().save_pretrained(sd / "scheduler")
-    config = SwinConfig(image_size=224, embed_dim=16, depths=[1, 1, 1, 1], num_heads=[1, 2, 2, 4], window_size=2)
-    SwinForImageClassification(config).save_pretrained(swin)
+    write_stable_diffusion(tiny, sd)
+    write_swin(tiny, swin)
     return ModelConfig(base="pretrained", stable_diffusion=sd, swin=swin)
 
 

@@ -133,8 +133,12 @@ def preview_data(args: argparse.Namespace, config: Config) -> int:
 def make_demo_data(args: argparse.Namespace, config: Config) -> int:
     from dnaf.demo.generate import write_demo_dataset
 
-    dataset = config.datasets.demo
+    dataset = config.datasets.get(args.dataset)
     synthetic = dataset.synthetic
+    if synthetic is None:
+        logger.error("datasets.%s has no synthetic: section: it is not generated but read from %s", args.dataset,
+                     dataset.root)  # fmt: skip
+        return EXIT_USAGE
     if args.seed is not None:
         synthetic = synthetic.model_copy(update={"seed": args.seed})
     layout = args.layout or ("nted" if dataset.format == "deepfashion-nted" else "csv")

@@ -13,7 +13,7 @@ def train(args: argparse.Namespace, config: Config) -> int:
     from dnaf.training.trainer import Trainer, TrainPaths
 
     dataset, root = dataset_and_root(args, config)
-    paths = TrainPaths(index=args.index, root=root, poses=args.poses, out=args.out)
+    paths = TrainPaths(index=args.index, root=root, poses=args.poses, out=args.out, resume_from=args.resume_from)
     Trainer(config, args.dataset, paths).run()
     return EXIT_OK
 
@@ -74,4 +74,47 @@ def download_models(args: argparse.Namespace, config: Config) -> int:
         )  # fmt: skip
         return EXIT_DATA
     logger.info("base models ready in %s and %s", model.stable_diffusion, model.swin)
+    return EXIT_OK
+
+
+def make_rehearsal_models(args: argparse.Namespace, config: Config) -> int:
+    """Base checkpoints and metric weights of seeded random values, in the real formats, where
+    the experiment's config expects the real ones."""
+    from dnaf.metrics.weights import write_random_weights
+    from dnaf.models.rehearsal import write_stable_diffusion, write_swin
+
+    experiment = config.experiments.get(args.dataset)
+    model, evaluate = experiment.model, experiment.evaluate
+    if model.base != "pretrained" or evaluate.inception_weights is None or evaluate.lpips_weights is None:
+        logger.error(
+            "experiments.%s needs model.base: pretrained and evaluate.inception_weights and lpips_weights set: they "
+            "say where the rehearsal's files go", args.dataset,
+        )  # fmt: skip
+        return EXIT_USAGE
+    write_stable_diffusion(model.tiny, model.stable_diffusion, args.seed)
+    write_swin(model.tiny, model.swin, args.seed)
+    write_random_weights(evaluate.inception_weights, evaluate.lpips_weights, args.seed)
+    logger.warning(
+        "wrote SEEDED RANDOM base models and metric weights (seed %d) in the real formats: %s, %s, %s, %s. Nothing "
+        "made with them is meaningful; metrics.json says so", args.seed, model.stable_diffusion, model.swin,
+        evaluate.inception_weights, evaluate.lpips_weights,
+    )  # fmt: skip
+    return EXIT_OK
+
+
+def compare_models(args: argparse.Namespace, config: Config) -> int:
+    """Are two saved models' weights identical, bit for bit? (a resume check)"""
+    import json
+
+    from dnaf.models.saving import weight_differences
+
+    differences = weight_differences(args.first, args.second)
+    with atomic_write(args.out) as handle:
+        json.dump({"first": str(args.first), "second": str(args.second), "identical": not differences,
+                   "differences": differences}, handle, indent=2)  # fmt: skip
+    if differences:
+        logger.error("%s and %s differ in %d tensor(s), e.g. %s", args.first, args.second, len(differences),
+                     differences[0])  # fmt: skip
+        return EXIT_DATA
+    logger.info("%s and %s hold identical weights", args.first, args.second)
     return EXIT_OK

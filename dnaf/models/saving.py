@@ -89,3 +89,17 @@ def load_model(folder: Path) -> tuple[DNAFModel, DDPMScheduler]:
     if "injectors" in parts:
         injectors = AppearanceInjectors.from_pretrained(folder / "injectors", use_safetensors=True)
     return DNAFModel(config, unet, adapter, prompt, vae, appearance, injectors), scheduler
+
+
+def weight_differences(first: Path, second: Path) -> list[str]:
+    """Every weights file and tensor in which two saved model folders differ (empty: identical)."""
+    first, second = Path(first), Path(second)
+    files = {p.relative_to(first) for p in first.rglob("*.safetensors")}
+    other = {p.relative_to(second) for p in second.rglob("*.safetensors")}
+    differences = [f"{name}: only in {first}" for name in sorted(files - other)]
+    differences += [f"{name}: only in {second}" for name in sorted(other - files)]
+    for name in sorted(files & other):
+        a, b = load_file(first / name), load_file(second / name)
+        differences += [f"{name}: {key} not in both" for key in sorted(a.keys() ^ b.keys())]
+        differences += [f"{name}: {key}" for key in sorted(a.keys() & b.keys()) if not torch.equal(a[key], b[key])]
+    return differences

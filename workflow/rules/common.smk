@@ -1,7 +1,12 @@
 import json
+import os
+import re
 from pathlib import PurePosixPath
 
-DATASETS = ("deepfashion", "market", "demo")
+from dnaf.metrics.protocols import real_stats_cache
+
+DATASETS = tuple(config["datasets"])
+"""deepfashion, market, demo and any dataset a config layer defines."""
 
 
 # Runs of one dataset: the main run (variant ""), ablations (the same experiment with some keys
@@ -49,6 +54,24 @@ wildcard_constraints:
 
 def dataset_root(dataset):
     return config["datasets"][dataset]["root"]
+
+
+SYNTHETIC_ROOTS = {dataset_root(d): d for d in DATASETS if config["datasets"][d]["synthetic"] is not None}
+"""Root folder -> name of each generated dataset (make_demo_data writes the root)."""
+
+
+def base_checkpoints(dataset):
+    """The SD1.5 and Swin folders a pretrained-base experiment loads (nothing for a tiny base)."""
+    model = config["experiments"][dataset]["model"]
+    if model["base"] != "pretrained":
+        return []
+    return [model["stable_diffusion"]] + ([model["swin"]] if model["injectors"] else [])
+
+
+def metric_weights(dataset):
+    """The local weight files scoring reads (Inception, AlexNet), where the config names them."""
+    evaluate = config["experiments"][dataset]["evaluate"]
+    return [evaluate[key] for key in ("inception_weights", "lpips_weights") if evaluate[key]]
 
 
 def config_json(*paths):
@@ -110,7 +133,7 @@ def evaluate_json(dataset):
 
 
 def stats_cache(dataset):
-    return f"results/{dataset}/fid/real-{config['experiments'][dataset]['evaluate']['fid_protocol']}.safetensors"
+    return str(real_stats_cache(dataset, config["experiments"][dataset]["evaluate"]["protocol"]))
 
 
 def is_synthetic(dataset):

@@ -1,20 +1,25 @@
-# Data stage: generate (demo only), check, index, render skeletons.
+# Data stage: generate (synthetic datasets only), check, index, render skeletons.
 
 
 rule make_demo_data:
+    """A synthetic dataset (one with a synthetic: section: the demo, the rehearsal's) written into
+    its root; the wildcard is the root folder as the config names it."""
     output:
-        directory(dataset_root("demo")),
+        directory("{synthetic_root}"),
+    wildcard_constraints:
+        synthetic_root="|".join(re.escape(root) for root in SYNTHETIC_ROOTS) or "(?!)",
     params:
-        config=dataset_json("demo"),
+        dataset=lambda w: SYNTHETIC_ROOTS[w.synthetic_root],
+        config=lambda w: dataset_json(SYNTHETIC_ROOTS[w.synthetic_root]),
     log:
-        "results/logs/make_demo_data/demo.log",
+        "results/logs/make_demo_data/{synthetic_root}.log",
     benchmark:
-        "results/benchmarks/make_demo_data/demo.tsv"
+        "results/benchmarks/make_demo_data/{synthetic_root}.tsv"
     threads: workflow.cores
     conda:
         "../../envs/dnaf.yaml"
     shell:
-        "dnaf make-demo-data --out {output} --overwrite --config-json {params.config:q}"
+        "dnaf make-demo-data --dataset {params.dataset} --out {output} --overwrite --config-json {params.config:q}"
         " --workers {threads} > {log} 2>&1"
 
 

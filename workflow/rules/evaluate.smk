@@ -6,6 +6,7 @@ rule fid_real_statistics:
     input:
         root=lambda w: dataset_root(w.dataset),
         images="results/{dataset}/data/images.csv",
+        weights=lambda w: metric_weights(w.dataset),
     output:
         "results/{dataset}/fid/real.json",
     params:
@@ -49,6 +50,7 @@ rule score_shard:
         images="results/{dataset}/data/images.csv",
         shard="results/{dataset}{variant}/samples/shards/{shard}.csv",
         gathered="results/{dataset}{variant}/samples/manifest.csv",
+        weights=lambda w: metric_weights(w.dataset),
     output:
         scores="results/{dataset}{variant}/scores/{shard}.csv",
         record="results/{dataset}{variant}/scores/{shard}.json",
@@ -78,6 +80,7 @@ rule aggregate:
             shard=range(num_shards(w.dataset, w.variant)),
         ),
         fid="results/{dataset}/fid/real.json",
+        weights=lambda w: metric_weights(w.dataset),
     output:
         metrics="results/{dataset}{variant}/metrics.json",
         scores="results/{dataset}{variant}/metrics_scores.csv",
