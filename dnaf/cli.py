@@ -191,7 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     _dataset_options(sub)
     sub.add_argument("--index", type=Path, required=True)
     sub.add_argument(
-        "--cache", type=Path, help="statistics file (default: results/<dataset>/fid/real-<protocol>.safetensors)"
+        "--cache",
+        type=Path,
+        help="statistics file (default: results/<dataset>/fid/real-<extractor>-<resize>-<batches>.safetensors)",
     )
     sub.add_argument("--out", type=Path, help="write the record (or why FID is unavailable) as JSON here")
 
@@ -224,8 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--out",
         type=Path,
-        help="metrics.json (default: results/<dataset>/evaluate/<method>/metrics.json); with --protocol all the "
-        "table (default: .../<method>/protocols.md, each preset's metrics.json in a folder beside it)",
+        help="metrics.json (default: results/<dataset>/evaluate/<method>/<protocol>/metrics.json); with "
+        "--protocol all the table (default: .../<method>/protocols.md, each preset's metrics.json beside it)",
     )
 
     sub = verb("copy-source", copy_source, "the copy-the-source baseline: each test pair's source image as its output")

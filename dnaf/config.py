@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, ValidationInfo, model_validator
 
 from dnaf.metrics.config import EvaluateConfig
 from dnaf.models.config import ModelConfig, TinyConfig
@@ -91,6 +91,33 @@ DATASET_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 """A dataset name: it becomes a folder name (results/<name>) and a Snakemake wildcard value."""
 
 
+class NamedEntries(StrictModel):
+    """The entries named in code (fields) and those a config layer adds (typed extras), looked up
+    by name: datasets and experiments."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, use_attribute_docstrings=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _names(cls, data: Any) -> Any:
+        if isinstance(data, dict):  # before the entries, so that a bad name is the first thing said
+            _check_names([name for name in data if name not in cls.model_fields], cls.__name__.lower())
+        return data
+
+    def names(self) -> list[str]:
+        return [*type(self).model_fields, *self.model_extra]
+
+    def get(self, name: str):
+        if name in type(self).model_fields:
+            return getattr(self, name)
+        if name in self.model_extra:  # not getattr: an extra named like a method ("copy") must still resolve
+            return self.model_extra[name]
+        raise ConfigError(
+            f"unknown dataset {name!r}; expected one of {sorted(self.names())} (or define datasets.{name} in a "
+            "config layer)"
+        )
+
+
 def _check_names(names, where: str) -> None:
     bad = sorted(name for name in names if not DATASET_NAME.fullmatch(name))
     if bad:
@@ -99,11 +126,19 @@ def _check_names(names, where: str) -> None:
         )
 
 
-class Datasets(StrictModel):
+class Datasets(NamedEntries):
     """The three datasets known to the code, and any others a config layer defines."""
 
-    model_config = ConfigDict(extra="allow", frozen=True, use_attribute_docstrings=True)
     __pydantic_extra__: dict[str, DatasetConfig] = Field(init=False)
+
+    @model_validator(mode="after")
+    def _generated_roots_differ(self) -> Datasets:
+        roots: dict[Path, str] = {}
+        for name in self.names():
+            dataset = self.get(name)
+            if dataset.synthetic is not None and roots.setdefault(dataset.root, name) != name:
+                raise ValueError(f"datasets {roots[dataset.root]} and {name} are both generated into {dataset.root}")
+        return self
 
     deepfashion: DatasetConfig = DatasetConfig(
         format="deepfashion-csv",
@@ -129,20 +164,6 @@ class Datasets(StrictModel):
         disjoint_identities=True,
         synthetic=SyntheticConfig(),
     )
-
-    @model_validator(mode="after")
-    def _names(self) -> Datasets:
-        _check_names(self.model_extra, "datasets")
-        return self
-
-    def names(self) -> list[str]:
-        return [*type(self).model_fields, *self.model_extra]
-
-    def get(self, name: str) -> DatasetConfig:
-        if name not in self.names():
-            raise ConfigError(f"unknown dataset {name!r}; expected one of {sorted(self.names())} (or define "
-                              f"datasets.{name} in a config layer)")  # fmt: skip
-        return getattr(self, name)
 
 
 class Experiment(StrictModel):
@@ -192,24 +213,15 @@ DEMO_EXPERIMENT = Experiment(
 )
 
 
-class Experiments(StrictModel):
+class Experiments(NamedEntries):
     """One experiment per dataset; a dataset a config layer adds gets the paper recipe's defaults
     (``Experiment()``) for every key its layer leaves out."""
 
-    model_config = ConfigDict(extra="allow", frozen=True, use_attribute_docstrings=True)
     __pydantic_extra__: dict[str, Experiment] = Field(init=False)
 
     deepfashion: Experiment = Experiment(train=TrainConfig(resolution=(256, 176)))
     market: Experiment = Experiment(train=TrainConfig(resolution=(128, 64)))
     demo: Experiment = DEMO_EXPERIMENT
-
-    def names(self) -> list[str]:
-        return [*type(self).model_fields, *self.model_extra]
-
-    def get(self, name: str) -> Experiment:
-        if name not in self.names():
-            raise ConfigError(f"unknown dataset {name!r}; expected one of {sorted(self.names())}")
-        return getattr(self, name)
 
 
 class LaunchConfig(StrictModel):
@@ -249,18 +261,39 @@ class Config(StrictModel):
     """Set by config/rehearsal.yaml only."""
 
     @model_validator(mode="after")
-    def _rehearsal_names(self) -> Config:
-        if self.rehearsal is not None:
-            for name in (self.rehearsal.dataset, self.rehearsal.other_layout):
-                if name is not None and name not in self.datasets.names():
-                    raise ValueError(f"rehearsal names dataset {name!r}, which datasets: does not define")
+    def _rehearsal(self) -> Config:
+        """The rehearsal's names exist, and its experiment can be rehearsed: generated data, a
+        pretrained base and metric weight files to write, a resume step whose checkpoint is kept."""
+        if self.rehearsal is None:
+            return self
+        for name in (self.rehearsal.dataset, self.rehearsal.other_layout):
+            if name is not None and name not in self.datasets.names():
+                raise ValueError(f"rehearsal names dataset {name!r}, which datasets: does not define")
+        name = self.rehearsal.dataset
+        experiment, problems = self.experiments.get(name), []
+        if self.datasets.get(name).synthetic is None:
+            problems.append(f"datasets.{name} needs a synthetic: section (the rehearsal generates its data)")
+        if experiment.model.base != "pretrained":
+            problems.append(f"experiments.{name}.model.base must be pretrained (the path rehearsed)")
+        if experiment.evaluate.inception_weights is None or experiment.evaluate.lpips_weights is None:
+            problems.append(f"experiments.{name}.evaluate needs inception_weights and lpips_weights (files to write)")
+        train, step = experiment.train, self.rehearsal.resume_step
+        written = sorted(
+            set(range(train.checkpoint_every, train.max_steps + 1, train.checkpoint_every)) | {train.max_steps}
+        )
+        if step >= train.max_steps or step not in written[-train.keep_checkpoints :]:
+            problems.append(f"rehearsal.resume_step {step} is not a kept checkpoint before the last step (kept: "
+                            f"{written[-train.keep_checkpoints :]})")  # fmt: skip
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @model_validator(mode="before")
     @classmethod
-    def _an_experiment_per_dataset(cls, data: Any) -> Any:
+    def _an_experiment_per_dataset(cls, data: Any, info: ValidationInfo) -> Any:
         """Every dataset has an experiment (defaults for one a layer does not give); no
-        experiment lacks its dataset."""
+        experiment lacks its dataset (checked on the merge of every layer: a later layer may
+        define the dataset of an earlier layer's experiment)."""
         if not isinstance(data, dict) or not isinstance(data.get("datasets", {}), dict):
             return data
         experiments = data.get("experiments", {})
@@ -268,8 +301,9 @@ class Config(StrictModel):
             return data
         datasets = set(Datasets.model_fields) | set(data.get("datasets", {}))
         orphans = sorted(set(experiments) - datasets - set(Experiments.model_fields))
-        if orphans:
+        if orphans and not (info.context or {}).get("partial"):
             raise ValueError(f"experiments {orphans} have no dataset: define datasets.{orphans[0]} too")
+        experiments = {name: value for name, value in experiments.items() if name not in orphans}
         missing = {name: {} for name in datasets - set(experiments) - set(Experiments.model_fields)}
         return {**data, "experiments": {**experiments, **missing}}
 
@@ -300,11 +334,14 @@ def parse_config(documents: list[tuple[str, dict[str, Any]]]) -> Config:
         if not isinstance(document, dict):
             raise ConfigError(f"{source}: expected a mapping at the top level, got {type(document).__name__}")
         try:  # validate each document on its own so an error names the file it came from
-            Config.model_validate(_deep_merge(merged, document))
+            Config.model_validate(_deep_merge(merged, document), context={"partial": True})
         except ValidationError as error:
             raise ConfigError(_format_errors(source, error)) from None
         merged = _deep_merge(merged, document)
-    return Config.model_validate(merged)
+    try:  # what only the merge of every layer can tell (an experiment whose dataset no layer defines)
+        return Config.model_validate(merged)
+    except ValidationError as error:
+        raise ConfigError(_format_errors(" + ".join(source for source, _ in documents) or "config", error)) from None
 
 
 def load_config(paths: list[Path] | tuple[Path, ...] = (), inline_json: str | None = None) -> Config:

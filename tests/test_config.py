@@ -96,3 +96,25 @@ def test_the_cli_takes_a_new_dataset_name(run_cli, tmp_path):
     assert result.code == 1 and "missing" in result.text  # read as a dataset, its files reported missing
     unknown = run_cli("check-data", "--dataset", "nothing")
     assert unknown.code == 2 and "unknown dataset 'nothing'" in unknown.text
+
+
+def _leaves(tree, prefix=""):
+    if isinstance(tree, dict):
+        return {k: v for key, value in tree.items() for k, v in _leaves(value, f"{prefix}{key}.").items()}
+    return {prefix.rstrip("."): tree}
+
+
+def test_the_rehearsal_differs_from_the_paper_recipe_only_where_its_layer_says():
+    config = load_config([REPO / "config" / "config.yaml", REPO / "config" / "rehearsal.yaml"])
+    paper = _leaves(config.experiments.deepfashion.model_dump(mode="json"))
+    rehearsed = _leaves(config.experiments.get(config.rehearsal.dataset).model_dump(mode="json"))
+    changed = {key.split(".")[0] + "." + key.split(".")[1] for key in paper if paper[key] != rehearsed[key]}
+    # sizes, step counts, resources, and where the seeded random files go (config/rehearsal.yaml lists them)
+    assert changed <= {
+        "model.stable_diffusion", "model.swin", "model.tiny", "train.batch_size", "train.max_steps",
+        "train.warmup_steps", "train.num_workers", "train.threads", "train.log_every", "train.checkpoint_every",
+        "train.validate_every", "train.validation_pairs", "train.validation_steps", "sample.steps",
+        "sample.pose_scale", "sample.batch_size", "evaluate.inception_weights", "evaluate.lpips_weights",
+        "evaluate.allow_download",
+    }, changed  # fmt: skip
+    assert config.datasets.get("rehearsal").image_size == config.datasets.deepfashion.image_size

@@ -137,9 +137,12 @@ def test_wrong_aspect_ratio_and_unlisted_files(demo, tmp_path):
     manifest, _ = match_folder(folder, expected)
     with pytest.raises(EvaluationInputError, match="another aspect ratio than the evaluation size"):
         check_generated(expected, manifest, folder, SIZE)
+    # a preset whose peer squeezed its outputs (PIDM's 256x256) scores them, with a warning
+    squeezed, warnings = check_generated(expected, manifest, folder, SIZE, distort=True)
+    assert squeezed == (SIZE[0], SIZE[0]) and "resizing distorts them" in warnings[0]
     half = write_generated(tmp_path / "half", index, root, PRESETS["dnaf"], shape=(SIZE[0] // 2, SIZE[1] // 2))
     manifest, _ = match_folder(tmp_path / "half", half)
-    assert check_generated(half, manifest, tmp_path / "half", SIZE) == (SIZE[0] // 2, SIZE[1] // 2)
+    assert check_generated(half, manifest, tmp_path / "half", SIZE) == ((SIZE[0] // 2, SIZE[1] // 2), [])
     with pytest.raises(EvaluationInputError, match=r"1 image file\(s\) in the folder belong to no test pair"):
         check_generated(half, manifest.iloc[1:], tmp_path / "half", SIZE)
 

@@ -306,3 +306,63 @@ def test_cli_scores_one_folder_under_every_preset_and_degenerate_sets_fail_clear
                      tmp_path / "x.json")  # fmt: skip
     assert result.code == 1 and not (tmp_path / "x.json").exists()
     assert "the real set (128 training images) and the generated set (128 images)" in result.text, result.text
+
+
+@pytest.fixture(scope="module")
+def small_demo(small_demo_csv, tmp_path_factory):
+    """The small demo set with a generated folder: noisy copies of the truth, 4 test pairs."""
+    from dnaf.config import Config
+    from dnaf.data.load import inspect_dataset
+    from dnaf.metrics.inputs import PRESETS
+
+    from .test_evaluation import write_generated
+
+    index, _ = inspect_dataset(Config().datasets.demo, small_demo_csv, images=False)
+    folder = tmp_path_factory.mktemp("generated") / "noisy"
+    write_generated(folder, index, small_demo_csv, PRESETS["dnaf"])
+    return index, small_demo_csv, folder
+
+
+def test_too_few_images_for_a_preset_are_clear_errors_or_reasons(small_demo, scored_set, monkeypatch, tmp_path):
+    from dnaf.metrics.evaluation import Evaluation, evaluate
+    from dnaf.metrics.inputs import EvaluationInputError, match_folder
+    from dnaf.sampling.shards import pairs_to_sample
+
+    index, root, folder = small_demo
+    manifest, _ = match_folder(folder, pairs_to_sample(index))
+    run = Evaluation("demo", "noisy", index, root, folder, manifest)
+    alexnet = scored_set[3]
+    # FID unavailable (no weights): LPIPS of 4 pairs in PIDM's batches of 64 leaves none, and says so
+    config = EvaluateConfig(protocol="pidm", lpips_weights=alexnet, allow_download=False)
+    document, _ = evaluate(run, config, (128, 88), tmp_path / "stats")
+    assert document["lpips"] is None and "drops the last incomplete batch of 64" in document["unavailable"]["lpips"]
+    # with an extractor, the real set itself is too small under PIDM's batches: an error with the counts
+    monkeypatch.setattr(
+        "dnaf.metrics.evaluation.load_fid_extractor", lambda c, s: _toy_extractor(get_protocol(c.protocol))
+    )
+    with pytest.raises(EvaluationInputError, match=r"(?s)FID real set under protocol pidm.*leave 0"):
+        evaluate(run, config, (128, 88), tmp_path / "stats")
+
+
+def test_protocol_all_lists_the_presets_that_cannot_score_a_folder(small_demo, monkeypatch, tmp_path, run_cli):
+    index, root, folder = small_demo
+    index.save(tmp_path / "index")
+    monkeypatch.setattr(
+        "dnaf.metrics.evaluation.load_fid_extractor", lambda c, s: _toy_extractor(get_protocol(c.protocol))
+    )
+    monkeypatch.chdir(tmp_path)
+    offline = json.dumps({"experiments": {"demo": {"evaluate": {"allow_download": False}}}})
+    result = run_cli("evaluate", "--dataset", "demo", "--root", root, "--index", tmp_path / "index", "--config-json",
+                     offline, "--generated", folder, "--protocol", "all")  # fmt: skip
+    assert result.code == 0, result.text
+    table = (tmp_path / "results/demo/evaluate/noisy/protocols.md").read_text()
+    for name in ("cfld", "clean"):  # all images: they score 12 training and 4 generated images
+        assert f"| {name} |" in table
+    for name in ("pidm", "gfla", "dptn", "pcdms"):  # their dropped last batch leaves too few
+        assert f"NOT SCORED under {name}:" in table
+
+
+def test_compare_models_refuses_folders_that_are_not_models(tmp_path, run_cli):
+    (tmp_path / "a").mkdir()
+    result = run_cli("compare-models", tmp_path / "a", tmp_path / "missing", "--out", tmp_path / "r.json")
+    assert result.code == 1 and "is not a saved DNAF model" in result.text and not (tmp_path / "r.json").exists()

@@ -30,16 +30,21 @@ def _part_maps(config: Config, dataset: str, root: Path) -> Path | None:
 
 def score(args: argparse.Namespace, config: Config) -> int:
     from dnaf.data.index import DatasetIndex
+    from dnaf.metrics.inputs import EvaluationInputError
     from dnaf.metrics.scoring import score_images
 
     _, root = dataset_and_root(args, config)
     evaluate = config.experiments.get(args.dataset).evaluate
     size = _size(args, config)
     manifest = _read_manifest(args.manifest)
-    scores, lpips_reason = score_images(
-        DatasetIndex.load(args.index), root, args.samples, manifest, size, evaluate, progress=True,
-        parts=_part_maps(config, args.dataset, root),
-    )  # fmt: skip
+    try:
+        scores, lpips_reason = score_images(
+            DatasetIndex.load(args.index), root, args.samples, manifest, size, evaluate, progress=True,
+            parts=_part_maps(config, args.dataset, root),
+        )  # fmt: skip
+    except EvaluationInputError as error:
+        logger.error("%s", error)
+        return EXIT_DATA
     with atomic_write(args.out) as handle:
         scores.to_csv(handle, index=False)
     record = {"size": list(size), "protocol": evaluate.protocol, "lpips_unavailable": lpips_reason,
@@ -90,11 +95,11 @@ def _lpips_reason(score_files: list[Path]) -> str | None:
 
 def _finish(run, evaluate, size, cache, out: Path, scores=None, lpips_reason=None) -> int:
     document = _evaluated(run, evaluate, size, cache, out, scores, lpips_reason)
-    return EXIT_OK if document is not None else EXIT_DATA
+    return EXIT_OK if isinstance(document, dict) else EXIT_DATA
 
 
-def _evaluated(run, evaluate, size, cache, out: Path, scores=None, lpips_reason=None) -> dict | None:
-    """metrics.json written to ``out``; None (the error logged) when the inputs cannot be scored."""
+def _evaluated(run, evaluate, size, cache, out: Path, scores=None, lpips_reason=None) -> dict | str:
+    """metrics.json written to ``out`` and returned; or why the inputs cannot be scored (logged)."""
     from dnaf.metrics.evaluation import evaluate as run_evaluation
     from dnaf.metrics.evaluation import summary_line, write_results
     from dnaf.metrics.frechet import FidError
@@ -104,7 +109,7 @@ def _evaluated(run, evaluate, size, cache, out: Path, scores=None, lpips_reason=
         document, scores = run_evaluation(run, evaluate, size, cache, scores, lpips_reason)
     except (EvaluationInputError, FidError) as error:
         logger.error("%s", error)
-        return None
+        return str(error)
     write_results(document, scores, out)
     logger.info("%s -> %s", summary_line(document), out)
     return document
@@ -159,7 +164,10 @@ def evaluate_folder(args: argparse.Namespace, config: Config) -> int:
     if args.protocol != "all":
         evaluate = evaluate.model_copy(update={"protocol": args.protocol or evaluate.protocol})
         cache = args.stats_cache or real_stats_cache(args.dataset, evaluate.protocol)
-        return _finish(run, evaluate, _size(args, config), cache, args.out or folder / "metrics.json")
+        out = args.out or folder / evaluate.protocol / "metrics.json"
+        return _finish(run, evaluate, _size(args, config), cache, out)
+    if args.stats_cache:
+        logger.warning("--stats-cache is ignored with --protocol all: each preset uses its own cache")
     return _every_protocol(run, evaluate, _size(args, config), args.out or folder / "protocols.md")
 
 
@@ -168,18 +176,21 @@ def _every_protocol(run, evaluate, size, table: Path) -> int:
     from dnaf.metrics.protocols import PROTOCOLS
     from dnaf.reports.table import protocol_table
 
-    documents = []
-    for name in PROTOCOLS:
+    documents, refused = [], {}
+    for name in PROTOCOLS:  # a preset that cannot score this folder is listed with why; the others go on
         logger.info("protocol %s", name)
         preset = evaluate.model_copy(update={"protocol": name})
         document = _evaluated(run, preset, size, real_stats_cache(run.dataset, name),
                               table.parent / name / "metrics.json")  # fmt: skip
-        if document is None:
-            return EXIT_DATA
-        documents.append(document)
+        if isinstance(document, dict):
+            documents.append(document)
+        else:
+            refused[name] = document
+    if not documents:
+        return EXIT_DATA
     with atomic_write(table) as handle:
-        handle.write(protocol_table(documents))
-    logger.info("%s scored under %d protocols: %s", run.method, len(documents), table)
+        handle.write(protocol_table(documents, refused))
+    logger.info("%s scored under %d of %d protocols: %s", run.method, len(documents), len(PROTOCOLS), table)
     return EXIT_OK
 
 
@@ -238,6 +249,11 @@ def compare(args: argparse.Namespace, config: Config) -> int:
     datasets = {d["dataset"] for d in documents}
     if len(datasets) > 1:
         logger.error("the results are of different datasets (%s): not comparable in one table", sorted(datasets))
+        return EXIT_USAGE
+    presets = {d["protocol"].get("name") for d in documents}
+    if len(presets) > 1:
+        logger.error("the results were scored under different protocols (%s): not comparable in one table; "
+                     "re-score with one (dnaf evaluate --protocol NAME)", sorted(map(str, presets)))  # fmt: skip
         return EXIT_USAGE
     from dnaf.reports.swap_check import appearance_checks
 

@@ -108,7 +108,11 @@ def compare_models(args: argparse.Namespace, config: Config) -> int:
 
     from dnaf.models.saving import weight_differences
 
-    differences = weight_differences(args.first, args.second)
+    try:
+        differences = weight_differences(args.first, args.second)
+    except FileNotFoundError as error:
+        logger.error("%s", error)
+        return EXIT_DATA
     with atomic_write(args.out) as handle:
         json.dump({"first": str(args.first), "second": str(args.second), "identical": not differences,
                    "differences": differences}, handle, indent=2)  # fmt: skip

@@ -67,7 +67,12 @@ def evaluate(
     """metrics.json's document and the per-image scores. ``scores`` are the per-shard tables when
     they were computed already (the workflow); otherwise every image is scored here."""
     expected = pairs_to_sample(run.index)
-    generated_size = check_generated(expected, run.manifest, run.samples, size)
+    protocol = get_protocol(config.protocol)
+    generated_size, warnings = check_generated(expected, run.manifest, run.samples, size, protocol.squeezes)
+    if protocol.generated_resize == "none" and generated_size not in (None, tuple(size)):
+        raise EvaluationInputError(str(run.samples), [
+            f"the generated images are {generated_size[0]}x{generated_size[1]}; protocol {protocol.name} does not "
+            f"resize, they must be {size[0]}x{size[1]}"])  # fmt: skip
     if scores is None:
         scores, lpips_reason = score_images(
             run.index, run.root, run.samples, run.manifest, size, config, parts=run.parts
@@ -75,11 +80,14 @@ def evaluate(
     else:
         scores = checked_scores(scores, run.manifest, "scores")
     unavailable = {"lpips": lpips_reason} if lpips_reason else {}
-    protocol = get_protocol(config.protocol)
-    random_notes = [note for note in map(random_weights_note, (config.inception_weights, config.lpips_weights)) if note]
-    warnings = list(random_notes)
-    for note in warnings:
-        logger.warning("%s", note)
+    lpips_kept = kept(len(scores), protocol.lpips_batch, protocol.lpips_drop_last)
+    if not lpips_reason and lpips_kept == 0:
+        unavailable["lpips"] = (f"protocol {protocol.name} drops the last incomplete batch of {protocol.lpips_batch}: "
+                                f"{len(scores)} images leave none")  # fmt: skip
+    elif not lpips_reason and (missing := int(scores.sort_values("file")["lpips"].iloc[:lpips_kept].isna().sum())):
+        unavailable["lpips"] = (
+            f"{missing} of the {lpips_kept} images have no LPIPS score (a shard's record is missing?)"
+        )
     fid, fid_counts, inception = None, None, None
     try:
         extractor = load_fid_extractor(config, size)
@@ -87,27 +95,28 @@ def evaluate(
         unavailable["fid"] = str(error)
         logger.warning("%s", error)
     else:
-        if protocol.generated_resize == "none" and generated_size not in (None, tuple(size)):
-            raise EvaluationInputError(str(run.samples), [
-                f"the generated images are {generated_size[0]}x{generated_size[1]}; protocol {protocol.name} does "
-                f"not resize, they must be {size[0]}x{size[1]}"])  # fmt: skip
         real = real_statistics(run.index, run.root, size, extractor, stats_cache)
         files = sorted(run.manifest["file"])
         files = [run.samples / f for f in files[: kept(len(files), protocol.fid_batch, protocol.fid_drop_last)]]
         if len(files) < 2:
-            raise EvaluationInputError(
-                str(run.samples),
-                [f"{len(files)} generated image(s) left for FID under protocol {protocol.name}: at least 2 are needed"],
-            )
+            raise EvaluationInputError(str(run.samples), [
+                f"{len(run.manifest)} generated image(s) leave {len(files)} for FID under protocol {protocol.name} "
+                f"(batches of {protocol.fid_batch}, last incomplete one dropped: {protocol.fid_drop_last}); at least "
+                "2 are needed"])  # fmt: skip
         fake = feature_statistics(extractor.features(files, protocol.generated_resize))
         fid_counts, inception = (real.record["images"], len(files)), extractor.weights
         for name, count in (("real", fid_counts[0]), ("generated", fid_counts[1])):
-            note = small_set_warning(name, count, extractor.dimension)
-            if note:
+            if note := small_set_warning(name, count, extractor.dimension):
                 warnings.append(note)
-                logger.warning("%s", note)
         sets = f"the real set ({fid_counts[0]} training images) and the generated set ({fid_counts[1]} images)"
         fid = frechet_distance(real.mu, real.sigma, *fake, sets=sets)
+    # random weights make a number meaningless only where they were used
+    used = [config.inception_weights if fid is not None and protocol.fid_extractor == "torchvision-inception" else None,
+            config.lpips_weights if "lpips" not in unavailable else None]  # fmt: skip
+    random_notes = [note for note in map(random_weights_note, used) if note]
+    warnings = random_notes + warnings
+    for note in warnings:
+        logger.warning("%s", note)
     document = metrics_document(
         dataset=run.dataset, method=run.method, scores=scores, test_pairs=len(expected), size=size,
         generated_size=generated_size, protocol=protocol, fid=fid, fid_counts=fid_counts, unavailable=unavailable,

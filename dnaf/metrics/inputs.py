@@ -94,12 +94,14 @@ def match_folder(folder: Path, pairs: pd.DataFrame, naming: str = "auto") -> tup
 
 
 def check_generated(
-    expected: pd.DataFrame, manifest: pd.DataFrame, folder: Path, size: tuple[int, int]
-) -> tuple[int, int] | None:
+    expected: pd.DataFrame, manifest: pd.DataFrame, folder: Path, size: tuple[int, int], distort: bool = False
+) -> tuple[tuple[int, int] | None, list[str]]:
     """Raise EvaluationInputError listing every problem: a count that differs from the test pairs,
     missing or extra pairs, missing/unreadable/extra files, images of several sizes or of another
-    aspect ratio than ``size``. Returns the generated images' (height, width)."""
-    problems = []
+    aspect ratio than ``size`` (unless ``distort``: a protocol that squeezes them as its peer did,
+    PIDM's 256x256 outputs to 256x176; then it is a warning). Returns the generated images'
+    (height, width) and the warnings."""
+    problems, warnings = [], []
     want = set(zip(expected["source"], expected["target"], strict=True))
     have = list(zip(manifest["source"], manifest["target"], strict=True))
     if len(have) != len(want):
@@ -141,10 +143,14 @@ def check_generated(
         (height, width), _ = next(iter(sizes.items()))
         aspect, wanted = height / width, size[0] / size[1]
         if abs(aspect - wanted) / wanted > ASPECT_TOLERANCE:
-            problems.append(
+            message = (
                 f"the generated images are {height}x{width}, another aspect ratio than the evaluation size "
-                f"{size[0]}x{size[1]}: resizing would distort them (crop or pad them to the dataset's frame first)"
+                f"{size[0]}x{size[1]}: resizing distorts them"
             )
+            if distort:
+                warnings.append(f"{message} (as the protocol's own script did)")
+            else:
+                problems.append(f"{message} (crop or pad them to the dataset's frame first)")
     if problems:
         raise EvaluationInputError(str(folder), problems)
-    return next(iter(sizes)) if sizes else None
+    return (next(iter(sizes)) if sizes else None), warnings

@@ -81,5 +81,6 @@ def lpips_weights_id(weights: Path | None) -> str:
 
 @torch.no_grad()
 def lpips_distance(model, ground_truth: torch.Tensor, generated: torch.Tensor) -> torch.Tensor:
-    """(B, 3, H, W) images in [-1, 1] -> (B,) LPIPS distances."""
+    """(B, 3, H, W) images -> (B,) LPIPS distances. lpips expects [-1, 1] (normalize=False); the
+    pcdms protocol passes [0, 1] on purpose (its known flaw)."""
     return model(ground_truth, generated, normalize=False).flatten()

@@ -49,6 +49,9 @@ class Protocol:
     lpips_input: Literal["[-1, 1]", "[0, 1] unnormalised"]
     lpips_batch: int
     lpips_drop_last: bool
+    squeezes: bool = False
+    """The peer's script resizes outputs of another aspect ratio (PIDM's 256x256, CFLD's 512x512)
+    to the evaluation size, distorting them; the other presets refuse such outputs."""
     notes: tuple[str, ...] = ()
 
     def record(self) -> dict:
@@ -70,6 +73,7 @@ PROTOCOLS: dict[str, Protocol] = {
         lpips_input="[-1, 1]",
         lpips_batch=64,
         lpips_drop_last=False,
+        squeezes=True,
         notes=(
             "CFLD's real set and ground truth are the high-resolution originals (train_highres, test_highres) "
             "brought to 256x176 with PIL bicubic; here they are the dataset's images brought to the evaluation "
@@ -90,6 +94,7 @@ PROTOCOLS: dict[str, Protocol] = {
         lpips_input="[-1, 1]",
         lpips_batch=64,
         lpips_drop_last=True,
+        squeezes=True,
         notes=(
             "PIDM generates 256x256 and squeezes to 176x256 with cv2.resize (bilinear) for FID and LPIPS; its "
             "SSIM and PSNR read the files at their own size, here they are computed at the evaluation size",
@@ -145,6 +150,7 @@ PROTOCOLS: dict[str, Protocol] = {
         lpips_input="[0, 1] unnormalised",
         lpips_batch=64,
         lpips_drop_last=True,
+        squeezes=True,
         notes=(
             "KNOWN FLAW reproduced: LPIPS is fed [0, 1] images without normalize=True, which lowers it",
             "PCDMs samples 4 images per pair and keeps the one with the best SSIM: a sampling choice, not "

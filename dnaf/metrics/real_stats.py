@@ -25,7 +25,6 @@ from dnaf.metrics.fid import FidExtractor
 from dnaf.metrics.frechet import feature_statistics
 from dnaf.metrics.inputs import EvaluationInputError
 from dnaf.metrics.protocols import Protocol, cache_key, kept
-from dnaf.metrics.resizing import wrong_sizes
 
 logger = logging.getLogger(__name__)
 
@@ -41,24 +40,27 @@ def real_set(index: DatasetIndex, root: Path, protocol: Protocol) -> tuple[list[
     """Names and files of the real set: every training image, sorted by name, less the last
     incomplete batch when the protocol drops it."""
     names = sorted(index.images.index[index.images["split"] == "train"])
-    if not names:
-        raise ValueError("the index has no training images: the FID real set would be empty")
-    names = names[: kept(len(names), protocol.fid_batch, protocol.fid_drop_last)]
-    if not names:
-        raise ValueError(
-            f"protocol {protocol.name} drops the last incomplete batch of {protocol.fid_batch}: fewer training images "
-            "than that leave no FID real set"
-        )
-    return names, [root / index.images.at[name, "path"] for name in names]
+    used = names[: kept(len(names), protocol.fid_batch, protocol.fid_drop_last)]
+    if len(used) < 2:
+        raise EvaluationInputError(f"FID real set under protocol {protocol.name}", [
+            f"{len(names)} training image(s) in the index leave {len(used)} (batches of {protocol.fid_batch}, last "
+            f"incomplete one dropped: {protocol.fid_drop_last}); at least 2 are needed"])  # fmt: skip
+    return used, [root / index.images.at[name, "path"] for name in used]
 
 
-def real_record(names: list[str], size: tuple[int, int], extractor: FidExtractor) -> dict:
+def real_record(
+    names: list[str], files: list[Path], root: Path, size: tuple[int, int], extractor: FidExtractor
+) -> dict:
+    """What the statistics were computed from: a cache whose record differs is not reused."""
     protocol = extractor.protocol
+    paths = [str(Path(f).relative_to(root)) for f in files]
     return {
         "set": "all training images" + (f", less the last incomplete batch of {protocol.fid_batch}"
                                         if protocol.fid_drop_last else ""),
         "images": len(names),
         "names_sha256": hashlib.sha256("\n".join(names).encode()).hexdigest(),
+        "root": str(Path(root).resolve()),
+        "paths_sha256": hashlib.sha256("\n".join(paths).encode()).hexdigest(),
         "size": list(size),
         "resize": protocol.real_resize,
         "extractor": protocol.fid_extractor,
@@ -82,9 +84,7 @@ def real_statistics(
 ) -> FidStatistics:
     """The real set's statistics from ``cache`` when its record matches, else computed and cached."""
     names, files = real_set(index, root, extractor.protocol)
-    if extractor.protocol.real_resize == "none" and (problems := wrong_sizes(files, size)):
-        raise EvaluationInputError(f"FID real set under protocol {extractor.protocol.name}", problems)
-    record = real_record(names, size, extractor)
+    record = real_record(names, files, root, size, extractor)
     if cache.is_file():
         cached = load_statistics(cache)
         if cached.record == record:

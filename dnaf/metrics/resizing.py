@@ -77,11 +77,14 @@ def wrong_sizes(files: list[Path], size: tuple[int, int], shown: int = 5) -> lis
     """Problems for the files that are not (height, width) = ``size`` (read from their headers)."""
     wrong = []
     for path in files:
-        with Image.open(path) as image:
-            if (image.height, image.width) != tuple(size):
-                wrong.append(f"{path} is {image.height}x{image.width}")
+        try:
+            with Image.open(path) as image:
+                if (image.height, image.width) != tuple(size):
+                    wrong.append(f"{path} is {image.height}x{image.width}")
+        except (OSError, SyntaxError, ValueError) as error:
+            wrong.append(f"{path} does not open ({error})")
     if not wrong:
         return []
     more = f" (and {len(wrong) - shown} more)" if len(wrong) > shown else ""
-    return [f"{len(wrong)} image(s) are not {size[0]}x{size[1]} and this protocol does not resize: "
+    return [f"{len(wrong)} image(s) are not readable {size[0]}x{size[1]} images, and this protocol does not resize: "
             + "; ".join(wrong[:shown]) + more]  # fmt: skip

@@ -25,7 +25,7 @@ from dnaf.metrics.inputs import EvaluationInputError
 from dnaf.metrics.perceptual import MetricUnavailable, load_lpips, lpips_distance
 from dnaf.metrics.pixel import psnr, ssim, ssim_256
 from dnaf.metrics.protocols import Protocol, get_protocol
-from dnaf.metrics.resizing import SizeMismatch, load_unit, pad_to_width
+from dnaf.metrics.resizing import load_unit, pad_to_width, wrong_sizes
 
 logger = logging.getLogger(__name__)
 
@@ -45,16 +45,6 @@ def pixel_scores(truth: np.ndarray, made: np.ndarray, protocol: Protocol) -> dic
         "ssim_256": ssim_256(truth, made, protocol.ssim_sigma),
         "psnr": psnr(truth, made),
     }
-
-
-def _load_all(paths: list[Path], size: tuple[int, int], resize) -> tuple[list[np.ndarray], list[str]]:
-    images, problems = [], []
-    for path in paths:
-        try:
-            images.append(load_unit(path, size, resize))
-        except SizeMismatch as error:
-            problems.append(str(error))
-    return images, problems
 
 
 def score_images(
@@ -80,15 +70,20 @@ def score_images(
     except MetricUnavailable as error:
         lpips_model, lpips_reason = None, str(error)
         logger.warning("%s", error)
+    truth_files = [root / index.images.at[t, "path"] for t in manifest["target"]]
+    problems = []  # a protocol that does not resize needs every image at the size: all listed at once
+    if protocol.real_resize == "none":
+        problems += [f"ground truth: {p}" for p in wrong_sizes(truth_files, size)]
+    if protocol.generated_resize == "none":
+        problems += [f"generated: {p}" for p in wrong_sizes([samples / f for f in manifest["file"]], size)]
+    if problems:
+        raise EvaluationInputError(f"protocol {protocol.name}", problems)
     rows = []
     starts = range(0, len(manifest), config.batch_size)
     for start in tqdm(starts, desc="scoring", unit="batch", disable=not progress):
         chunk = manifest.iloc[start : start + config.batch_size]
-        truth_files = [root / index.images.at[t, "path"] for t in chunk["target"]]
-        truth, truth_problems = _load_all(truth_files, size, protocol.real_resize)
-        made, made_problems = _load_all([samples / f for f in chunk["file"]], size, protocol.generated_resize)
-        if truth_problems or made_problems:
-            raise EvaluationInputError(f"protocol {protocol.name}", truth_problems + made_problems)
+        truth = [load_unit(root / index.images.at[t, "path"], size, protocol.real_resize) for t in chunk["target"]]
+        made = [load_unit(samples / f, size, protocol.generated_resize) for f in chunk["file"]]
         lpips_values = [float("nan")] * len(chunk)
         if lpips_model is not None:
             lpips_values = lpips_distance(

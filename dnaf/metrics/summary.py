@@ -24,7 +24,8 @@ DEFINITIONS = {
     "fid": "torchvision Inception-v3 blocks to the 2048-d pool, input in [0, 1] resized bilinearly to 299 and "
     "mapped by x * (std / 0.5) + (mean - 0.5) / 0.5 (ImageNet mean, std); or clean-fid (protocol clean); "
     "Frechet distance of pytorch-fid / clean-fid",
-    "fid_real_set": "all training images at the evaluation size",
+    "fid_real_set": "every training image at the evaluation size, less the last incomplete batch where the "
+    "protocol drops it (counts.fid_real)",
 }
 COLOUR_DEFINITION = (
     "per-part colour error: mean absolute difference (R, G, B in [0, 1]) between the generated and the "

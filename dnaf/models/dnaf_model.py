@@ -55,11 +55,14 @@ class DNAFModel(nn.Module):
         their dropout and stochastic depth (Swin's drop_path_rate 0.1 in transformers' defaults)
         never fire: a frozen module computes in training exactly what it computes at test time."""
         super().train(mode)
-        trainable = {id(module) for module in self.trainable_modules()}
-        for module in (self.unet, self.vae, self.appearance):
-            if module is not None and id(module) not in trainable:
-                module.eval()
+        for module in self.frozen_modules():
+            module.eval()
         return self
+
+    def frozen_modules(self) -> list[nn.Module]:
+        """The base models that are not trained: UNet, VAE, Swin unless the config trains them."""
+        trainable = {id(module) for module in self.trainable_modules()}
+        return [m for m in (self.unet, self.vae, self.appearance) if m is not None and id(m) not in trainable]
 
     def trainable_modules(self) -> list[nn.Module]:
         modules: list[nn.Module] = [self.adapter]

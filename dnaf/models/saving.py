@@ -92,8 +92,13 @@ def load_model(folder: Path) -> tuple[DNAFModel, DDPMScheduler]:
 
 
 def weight_differences(first: Path, second: Path) -> list[str]:
-    """Every weights file and tensor in which two saved model folders differ (empty: identical)."""
+    """Every weights file and tensor in which two saved model folders differ (empty: identical).
+    Raises FileNotFoundError for a folder that is not a saved model or holds no weights."""
     first, second = Path(first), Path(second)
+    for folder in (first, second):
+        read_model_record(folder)
+        if not any(folder.rglob("*.safetensors")):
+            raise FileNotFoundError(f"{folder} holds no weights (*.safetensors)")
     files = {p.relative_to(first) for p in first.rglob("*.safetensors")}
     other = {p.relative_to(second) for p in second.rglob("*.safetensors")}
     differences = [f"{name}: only in {first}" for name in sorted(files - other)]

@@ -65,12 +65,14 @@ def markdown_table(documents: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def protocol_table(documents: list[dict]) -> str:
-    """One method scored under several protocols: one row per protocol, with what it matches."""
+def protocol_table(documents: list[dict], refused: dict[str, str] | None = None) -> str:
+    """One method scored under several protocols: one row per protocol, with what it matches;
+    ``refused``: protocols that could not score the folder, and why."""
     header, rows = metrics_rows(documents)
     header = ["protocol", *header[1:], "matches"]
     rows = [[d["protocol"]["name"], *row[1:], d["protocol"]["matches"]] for d, row in zip(documents, rows, strict=True)]
     lines = [f"{documents[0]['method']} on the {documents[0]['dataset']} test set under each evaluation protocol", ""]
     lines += _markdown(header, rows)
     lines += ["", *(f"- {note}" for note in warning_notes(documents) + unavailable_notes(documents))]
+    lines += [f"- NOT SCORED under {name}: {' '.join(reason.split())}" for name, reason in (refused or {}).items()]
     return "\n".join(lines) + "\n"

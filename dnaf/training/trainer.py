@@ -136,10 +136,8 @@ class Trainer:
         dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(self.train_config.mixed_precision)
         if dtype is None:
             return
-        trainable = {id(m) for m in self.model.trainable_modules()}
-        for module in (self.model.unet, self.model.vae, self.model.appearance):
-            if module is not None and id(module) not in trainable:
-                module.to(dtype)
+        for module in self.model.frozen_modules():
+            module.to(dtype)
 
     # -- the loop -----------------------------------------------------------------------------
     def run(self) -> Path:

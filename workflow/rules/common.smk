@@ -60,9 +60,10 @@ SYNTHETIC_ROOTS = {dataset_root(d): d for d in DATASETS if config["datasets"][d]
 """Root folder -> name of each generated dataset (make_demo_data writes the root)."""
 
 
-def base_checkpoints(dataset):
-    """The SD1.5 and Swin folders a pretrained-base experiment loads (nothing for a tiny base)."""
-    model = config["experiments"][dataset]["model"]
+def base_checkpoints(dataset, variant=""):
+    """The SD1.5 and Swin folders a pretrained-base run loads (nothing for a tiny base; no Swin for
+    an ablation without injectors)."""
+    model = json.loads(experiment_json(dataset, variant))["experiments"][dataset]["model"]
     if model["base"] != "pretrained":
         return []
     return [model["stable_diffusion"]] + ([model["swin"]] if model["injectors"] else [])

@@ -15,7 +15,10 @@ if config["rehearsal"] is not None:
             alexnet=config["experiments"][REHEARSED]["evaluate"]["lpips_weights"],
         params:
             dataset=REHEARSED,
-            config=config_json(("datasets", REHEARSED), ("experiments", REHEARSED)),
+            # only what the files depend on: the model (widths, paths) and the weight paths
+            config=config_json(
+                ("datasets", REHEARSED), ("experiments", REHEARSED, "model"), ("experiments", REHEARSED, "evaluate")
+            ),
         log:
             f"results/logs/make_rehearsal_models/{REHEARSED}.log",
         benchmark:
@@ -35,14 +38,16 @@ if config["rehearsal"] is not None:
             base=base_checkpoints(REHEARSED),
             model=f"results/{REHEARSED}/train/model",
         output:
-            f"results/{REHEARSED}/rehearsal/resume.json",
+            check=f"results/{REHEARSED}/rehearsal/resume.json",
+            # an output, so that Snakemake clears it before a re-run (its own checkpoints would
+            # otherwise be resumed instead of the main training's)
+            run=directory(f"results/{REHEARSED}/rehearsal/resumed"),
         params:
             dataset=REHEARSED,
             index=lambda w, input: os.path.dirname(input.images),
             config=experiment_json(REHEARSED),
             launch=config["launch"]["train"],
             checkpoint=f"results/{REHEARSED}/train/checkpoints/step-{RESUME_STEP:07d}",
-            out=f"results/{REHEARSED}/rehearsal/resumed",
         log:
             f"results/logs/rehearse_resume/{REHEARSED}.log",
         benchmark:
@@ -52,8 +57,8 @@ if config["rehearsal"] is not None:
             "../../envs/dnaf.yaml"
         shell:
             "({params.launch} train --dataset {params.dataset} --root {input.root} --index {params.index}"
-            " --poses {input.poses} --out {params.out} --resume-from {params.checkpoint} --config-json {params.config:q}"
-            " && dnaf compare-models {input.model} {params.out}/model --out {output}) > {log} 2>&1"
+            " --poses {input.poses} --out {output.run} --resume-from {params.checkpoint} --config-json {params.config:q}"
+            " && dnaf compare-models {input.model} {output.run}/model --out {output.check}) > {log} 2>&1"
 
     rule rehearsal:
         """The paper path end to end on the placeholder data: metrics.json (marked not meaningful),

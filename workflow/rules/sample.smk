@@ -9,7 +9,7 @@ rule sample_shard:
         model="results/{dataset}{variant}/train/model",
         images="results/{dataset}/data/images.csv",
         poses="results/{dataset}/poses",
-        base=lambda w: base_checkpoints(w.dataset),
+        base=lambda w: base_checkpoints(w.dataset, w.variant),
     output:
         "results/{dataset}{variant}/samples/shards/{shard}.csv",
     wildcard_constraints:

@@ -8,7 +8,7 @@ rule train_model:
         root=lambda w: dataset_root(w.dataset),
         images="results/{dataset}/data/images.csv",
         poses="results/{dataset}/poses",
-        base=lambda w: base_checkpoints(w.dataset),
+        base=lambda w: base_checkpoints(w.dataset, w.variant),
     output:
         directory("results/{dataset}{variant}/train/model"),
     wildcard_constraints:
