@@ -15,6 +15,7 @@ Builds the SD1.5 UNet/VAE, a full T2I-Adapter and Swin-B from their published co
 
 Each case runs in a fresh process, so its peak memory is its own. Prints one JSON line.
 Run: python benchmarks/step_cost.py [--batch 2] [--repeats 3] [--device cpu|cuda] [--dtype float32|bfloat16]
+[--only-guidance]
 """
 
 from __future__ import annotations
@@ -153,10 +154,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
+    parser.add_argument("--only-guidance", action="store_true", help="time only the guidance-rows cases")
     args = parser.parse_args()
     results = {}
     context = multiprocessing.get_context("spawn")
-    for case in ("train_plain", "train_dnaf", "sample_plain", "sample_dnaf", "guided_wp2", "guided_wp1"):
+    cases = ("guided_wp2", "guided_wp1")
+    if not args.only_guidance:
+        cases = ("train_plain", "train_dnaf", "sample_plain", "sample_dnaf", *cases)
+    for case in cases:
         with context.Pool(1) as pool:
             results[case] = pool.apply(run_case, (case, args.batch, args.repeats, args.device, args.dtype))
     device_name = torch.cuda.get_device_name() if args.device == "cuda" else f"cpu ({os.cpu_count()} threads)"
@@ -165,6 +170,16 @@ def main() -> None:
         "dtype": args.dtype,
         "size": [HEIGHT, WIDTH],
         "batch": args.batch,
+        "guided_step_s": {
+            "wp2_4_rows": results["guided_wp2"]["seconds"],
+            "wp1_3_rows": results["guided_wp1"]["seconds"],
+        },
+        "guided_wp1_ratio": results["guided_wp1"]["seconds"] / results["guided_wp2"]["seconds"],
+    }
+    if args.only_guidance:
+        print(json.dumps(summary))
+        return
+    summary |= {
         "train_step_s": {"plain": results["train_plain"]["seconds"], "dnaf": results["train_dnaf"]["seconds"]},
         "train_ratio": results["train_dnaf"]["seconds"] / results["train_plain"]["seconds"],
         "sample_step_s": {"plain": results["sample_plain"]["seconds"], "dnaf": results["sample_dnaf"]["seconds"]},
