@@ -304,7 +304,11 @@ class Config(StrictModel):
         if orphans and not (info.context or {}).get("partial"):
             raise ValueError(f"experiments {orphans} have no dataset: define datasets.{orphans[0]} too")
         experiments = {name: value for name, value in experiments.items() if name not in orphans}
-        missing = {name: {} for name in datasets - set(experiments) - set(Experiments.model_fields)}
+        missing = {  # a badly named dataset is reported once, under datasets
+            name: {}
+            for name in datasets - set(experiments) - set(Experiments.model_fields)
+            if isinstance(name, str) and DATASET_NAME.fullmatch(name)
+        }
         return {**data, "experiments": {**experiments, **missing}}
 
 

@@ -82,8 +82,9 @@ def test_a_dataset_defined_only_in_a_layer_gets_the_paper_recipe():
 
 
 def test_bad_dataset_names_and_orphan_experiments_are_rejected():
-    with pytest.raises(ConfigError, match="lower-case letters"):
+    with pytest.raises(ConfigError, match="lower-case letters") as error:
         load_config([], json.dumps({"datasets": {"My Data": MINE}}))
+    assert str(error.value).count("My Data") == 1  # said once, under datasets
     with pytest.raises(ConfigError, match=r"experiments \['ghost'\] have no dataset"):
         load_config([], json.dumps({"experiments": {"ghost": {}}}))
     with pytest.raises(ConfigError, match="rehearsal names dataset 'nowhere'"):
