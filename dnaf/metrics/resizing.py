@@ -14,17 +14,12 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from dnaf.images import load_rgb, resize_rgb
 from dnaf.metrics.protocols import Resize
 
 
 class SizeMismatch(ValueError):
     """An image that a protocol without resizing cannot use."""
-
-
-def read_rgb(path: Path) -> np.ndarray:
-    """(H, W, 3) uint8."""
-    with Image.open(path) as image:
-        return np.asarray(image.convert("RGB"))
 
 
 def resize_unit(pixels: np.ndarray, size: tuple[int, int], method: Resize) -> np.ndarray:
@@ -40,7 +35,7 @@ def resize_unit(pixels: np.ndarray, size: tuple[int, int], method: Resize) -> np
             f"is {pixels.shape[0]}x{pixels.shape[1]}, not {height}x{width} (this protocol does not resize)"
         )
     if method == "pil-bicubic":
-        return np.asarray(Image.fromarray(pixels).resize((width, height), Image.Resampling.BICUBIC)) / 255.0
+        return resize_rgb(pixels, size, "bicubic-antialias") / 255.0
     if method == "torch-bicubic-antialias":
         tensor = torch.from_numpy(pixels.copy()).permute(2, 0, 1)[None].float() / 255.0
         resized = F.interpolate(tensor, size=(height, width), mode="bicubic", antialias=True)
@@ -58,7 +53,7 @@ def resize_unit(pixels: np.ndarray, size: tuple[int, int], method: Resize) -> np
 def load_unit(path: Path, size: tuple[int, int], method: Resize) -> np.ndarray:
     """An image file as a unit image at ``size``; SizeMismatch names the file."""
     try:
-        return resize_unit(read_rgb(path), size, method)
+        return resize_unit(load_rgb(path), size, method)
     except SizeMismatch as error:
         raise SizeMismatch(f"{path}: {error}") from None
 
