@@ -17,11 +17,11 @@ from pathlib import Path
 
 import torch
 
-from dnaf.config import SyntheticConfig
+from dnaf.data.config import SyntheticConfig
 from dnaf.data.load import inspect_dataset
 from dnaf.demo.generate import write_demo_dataset
+from dnaf.pairs.dataset import PairDataset, ordered_pairs
 from dnaf.pose.cache import SkeletonCache, render_poses
-from dnaf.training.dataset import PairDataset, ordered_pairs
 
 SIZE = (256, 176)
 

@@ -3,7 +3,9 @@
 ``from dnaf import DNAF`` gives the applications' API (pose transfer, try-on) on a trained model.
 """
 
-__version__ = "0.1.0"
+from dnaf.core.version import __version__
+
+__all__ = ["DNAF", "__version__"]
 
 
 def __getattr__(name: str):

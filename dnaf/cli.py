@@ -14,8 +14,6 @@ from pathlib import Path
 
 import yaml
 
-from dnaf import __version__
-from dnaf.atomic import atomic_write
 from dnaf.commands.apply import applications_figure, transfer, try_on
 from dnaf.commands.common import EXIT_OK, EXIT_USAGE, logger
 from dnaf.commands.data import check_data, index_data, make_demo_data, preview_data, render_poses
@@ -45,6 +43,8 @@ from dnaf.config import (
     dump_config,
     load_config,
 )
+from dnaf.core.version import __version__
+from dnaf.io.atomic import atomic_write
 from dnaf.metrics.protocols import PROTOCOLS
 
 

@@ -10,82 +10,19 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, ValidationInfo, model_validator
+from pydantic import ConfigDict, Field, PositiveInt, ValidationError, ValidationInfo, model_validator
 
+from dnaf.core.errors import ConfigError
+from dnaf.core.settings import StrictModel, deep_merge
+from dnaf.data.config import DatasetConfig, PublishedCounts, SyntheticConfig
 from dnaf.metrics.config import EvaluateConfig
 from dnaf.models.config import ModelConfig, TinyConfig
 from dnaf.sampling.config import SampleConfig
 from dnaf.training.config import TrainConfig
-
-Split = Literal["train", "test"]
-SPLITS: tuple[Split, ...] = ("train", "test")
-Size = tuple[PositiveInt, PositiveInt]
-"""(height, width) in pixels."""
-
-
-class ConfigError(ValueError):
-    """A configuration file or value that cannot be used; the message names the key."""
-
-
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
-
-class PublishedCounts(StrictModel):
-    """Counts of the common split (PROTOCOL.md); a difference is reported as a warning."""
-
-    train_images: PositiveInt
-    test_images: PositiveInt
-    train_pairs: PositiveInt
-    test_pairs: PositiveInt
-
-
-class SyntheticConfig(StrictModel):
-    """Parameters of the embedded synthetic dataset (``dnaf make-demo-data``)."""
-
-    seed: int = 0
-    train_identities: PositiveInt = 300
-    test_identities: PositiveInt = 50
-    poses_per_identity: int = Field(6, ge=2)
-    test_pairs_per_identity: PositiveInt = 2
-
-
-class DatasetConfig(StrictModel):
-    """Where a dataset lives and what its files must look like."""
-
-    format: Literal["deepfashion-csv", "deepfashion-nted", "market"]
-    root: Path
-    image_size: Size
-    """(height, width) every image on disk must have."""
-    keypoint_frame: Size | None = None
-    """(height, width) the annotation coordinates refer to; null = image_size. Not used by the
-    NTED layout, whose pose files have their own fixed frame."""
-    image_dirs: dict[Split, str] = Field(default_factory=lambda: {"train": "train", "test": "test"})
-    """Folder (under root) holding each split's images by name; not used by the NTED layout."""
-    skeleton_size: Size
-    """(height, width) of the rendered skeleton images."""
-    disjoint_identities: bool
-    """Whether train and test identities must not overlap (true for Market-1501)."""
-    published_counts: PublishedCounts | None = None
-    synthetic: SyntheticConfig | None = None
-    """Set only for the generated demo dataset."""
-
-    @model_validator(mode="after")
-    def _check_layout_keys(self) -> DatasetConfig:
-        if self.format == "deepfashion-nted" and self.keypoint_frame is not None:
-            raise ValueError("keypoint_frame must be null for the NTED layout (its pose files fix the frame)")
-        if self.synthetic is not None and self.format == "market":
-            raise ValueError("synthetic data is written in a DeepFashion layout, not 'market'")
-        return self
-
-    @property
-    def frame(self) -> tuple[int, int]:
-        """The (height, width) keypoints are normalised by."""
-        return self.keypoint_frame or self.image_size
-
+from dnaf.training.trainer import TrainSetup
 
 DATASET_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 """A dataset name: it becomes a folder name (results/<name>) and a Snakemake wildcard value."""
@@ -312,16 +249,6 @@ class Config(StrictModel):
         return {**data, "experiments": {**experiments, **missing}}
 
 
-def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 def _format_errors(source: str, error: ValidationError) -> str:
     lines = []
     for item in error.errors():
@@ -338,10 +265,10 @@ def parse_config(documents: list[tuple[str, dict[str, Any]]]) -> Config:
         if not isinstance(document, dict):
             raise ConfigError(f"{source}: expected a mapping at the top level, got {type(document).__name__}")
         try:  # validate each document on its own so an error names the file it came from
-            Config.model_validate(_deep_merge(merged, document), context={"partial": True})
+            Config.model_validate(deep_merge(merged, document), context={"partial": True})
         except ValidationError as error:
             raise ConfigError(_format_errors(source, error)) from None
-        merged = _deep_merge(merged, document)
+        merged = deep_merge(merged, document)
     try:  # what only the merge of every layer can tell (an experiment whose dataset no layer defines)
         return Config.model_validate(merged)
     except ValidationError as error:
@@ -376,3 +303,10 @@ def config_json_schema() -> dict[str, Any]:
     schema = Config.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema
+
+
+def train_setup(config: Config, dataset: str) -> TrainSetup:
+    """What training reads of ``config`` for ``dataset``: its model, training and data sections,
+    and the whole resolved config to save beside the run."""
+    experiment = config.experiments.get(dataset)
+    return TrainSetup(experiment.model, experiment.train, config.datasets.get(dataset), dump_config(config))

@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from dnaf.cli import main
-from dnaf.config import Config, SyntheticConfig
+from dnaf.config import Config
+from dnaf.data.config import SyntheticConfig
 from dnaf.demo.generate import write_demo_dataset
 
 REPO = Path(__file__).resolve().parents[1]

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from dnaf.atomic import atomic_write
+from dnaf.io.atomic import atomic_write
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
@@ -26,7 +26,7 @@ def test_a_completed_write_replaces_the_file(tmp_path):
 
 
 def test_a_failed_folder_write_leaves_the_old_folder_and_no_staging(tmp_path):
-    from dnaf.atomic import atomic_folder
+    from dnaf.io.atomic import atomic_folder
 
     folder = tmp_path / "model"
     with atomic_folder(folder) as staging:

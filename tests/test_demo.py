@@ -5,7 +5,7 @@ from PIL import Image
 
 from dnaf.config import Config
 from dnaf.data.load import inspect_dataset
-from dnaf.demo.draw import PART_LABELS
+from dnaf.data.parts import PART_LABELS
 from dnaf.demo.generate import write_demo_dataset
 
 from .conftest import SMALL_DEMO

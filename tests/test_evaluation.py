@@ -14,7 +14,7 @@ from PIL import Image
 
 from dnaf.config import Config
 from dnaf.data.load import inspect_dataset
-from dnaf.images import load_rgb
+from dnaf.io.images import load_rgb
 from dnaf.metrics.config import EvaluateConfig
 from dnaf.metrics.fid import FidExtractor
 from dnaf.metrics.inputs import PRESETS, EvaluationInputError, check_generated, match_folder, pair_stems

@@ -119,7 +119,7 @@ def test_index_data_cli(run_cli, small_demo_csv, tmp_path):
 
 
 def test_preview_draws_the_skeletons_over_the_images(run_cli, small_demo_csv, demo_index, tmp_path):
-    from dnaf.data.preview import overlay_skeleton
+    from dnaf.reports.data_preview import overlay_skeleton
 
     demo_index.save(tmp_path / "index")
     out = tmp_path / "preview.png"

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from dnaf.config import Config
+from dnaf.config import Config, train_setup
 from dnaf.data.index import DatasetIndex
 from dnaf.data.load import inspect_dataset
 from dnaf.pose.cache import SkeletonCache
@@ -22,7 +22,9 @@ def trained(small_demo_csv, tmp_path_factory):
     index, _ = inspect_dataset(Config().datasets.demo, small_demo_csv, workers=1)
     index.save(folder / "index")
     config = tiny_config(max_steps=2, checkpoint_every=2, validate_every=2)
-    Trainer(config, "demo", TrainPaths(folder / "index", small_demo_csv, folder / "poses", folder / "run")).run()
+    Trainer(
+        train_setup(config, "demo"), TrainPaths(folder / "index", small_demo_csv, folder / "poses", folder / "run")
+    ).run()
     skeletons = SkeletonCache(index, folder / "poses", config.datasets.demo.skeleton_size)
     return config, index, skeletons, folder / "run" / "model"
 

@@ -6,9 +6,11 @@ from PIL import Image
 
 from dnaf.config import Config
 from dnaf.data.load import inspect_dataset
-from dnaf.images import load_rgb
-from dnaf.metrics.colour import FOREGROUND_PARTS, load_part_map, part_mean_colours
-from dnaf.reports.swap_check import appearance_checks, swap_scores, swap_summary, swapped_pairs
+from dnaf.data.parts import FOREGROUND_PARTS, load_part_map
+from dnaf.io.images import load_rgb
+from dnaf.metrics.colour import part_mean_colours
+from dnaf.metrics.swap import swap_scores, swap_summary, swapped_pairs
+from dnaf.reports.swap_check import appearance_checks
 from dnaf.sampling.shards import pairs_to_sample
 
 SIZE = tuple(Config().datasets.demo.image_size)

@@ -12,7 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from dnaf.config import Config, load_config
+from dnaf.config import Config, load_config, train_setup
 from dnaf.data.load import inspect_dataset
 from dnaf.training.trainer import Trainer, TrainPaths
 
@@ -58,7 +58,7 @@ def test_training_writes_weights_checkpoints_log_and_grids(small_demo_csv, demo_
     from dnaf.pipeline import make_sampler
 
     out = tmp_path / "run"
-    trainer = Trainer(tiny_config(), "demo", _paths(small_demo_csv, demo_index_dir, out))
+    trainer = Trainer(train_setup(tiny_config(), "demo"), _paths(small_demo_csv, demo_index_dir, out))
     trainer.run()
     # the configured prediction type reaches the validation sampler and the saved scheduler
     assert make_sampler("ddim", trainer.scheduler).config.prediction_type == "sample"
@@ -79,16 +79,16 @@ def test_an_interrupted_run_resumes_to_the_same_weights(small_demo_csv, demo_ind
     # 6 batches an epoch: the step-7 checkpoint is one batch into the second epoch
     config = tiny_config(max_steps=9, checkpoint_every=7, validate_every=9)
     whole = tmp_path / "whole"
-    Trainer(config, "demo", _paths(small_demo_csv, demo_index_dir, whole)).run()
+    Trainer(train_setup(config, "demo"), _paths(small_demo_csv, demo_index_dir, whole)).run()
 
     resumed = tmp_path / "resumed"
-    Trainer(config, "demo", _paths(small_demo_csv, demo_index_dir, resumed)).run()
+    Trainer(train_setup(config, "demo"), _paths(small_demo_csv, demo_index_dir, resumed)).run()
     # as if the process died after the step-7 checkpoint: later state gone, a half-written
     # checkpoint left behind
     shutil.rmtree(resumed / "checkpoints" / "step-0000009")
     shutil.rmtree(resumed / "model")
     (resumed / "checkpoints" / ".step-0000009.partial").mkdir()
-    Trainer(config, "demo", _paths(small_demo_csv, demo_index_dir, resumed)).run()
+    Trainer(train_setup(config, "demo"), _paths(small_demo_csv, demo_index_dir, resumed)).run()
 
     log = [json.loads(line)["step"] for line in (resumed / "train_log.jsonl").read_text().splitlines()]
     assert log == list(range(1, 10))
@@ -101,22 +101,22 @@ def test_an_interrupted_run_resumes_to_the_same_weights(small_demo_csv, demo_ind
 
 def test_resume_refuses_another_process_count(small_demo_csv, demo_index_dir, tmp_path):
     out = tmp_path / "run"
-    Trainer(tiny_config(), "demo", _paths(small_demo_csv, demo_index_dir, out)).run()
+    Trainer(train_setup(tiny_config(), "demo"), _paths(small_demo_csv, demo_index_dir, out)).run()
     progress = out / "checkpoints" / "step-0000006" / "progress.json"
     progress.write_text(json.dumps({"step": 6, "processes": 2}))
     with pytest.raises(ValueError, match="written by 2 process"):
-        Trainer(tiny_config(max_steps=9), "demo", _paths(small_demo_csv, demo_index_dir, out)).run()
+        Trainer(train_setup(tiny_config(max_steps=9), "demo"), _paths(small_demo_csv, demo_index_dir, out)).run()
 
 
 def test_resume_refuses_a_checkpoint_of_another_model(small_demo_csv, demo_index_dir, tmp_path):
     out = tmp_path / "run"
-    Trainer(tiny_config(), "demo", _paths(small_demo_csv, demo_index_dir, out)).run()
+    Trainer(train_setup(tiny_config(), "demo"), _paths(small_demo_csv, demo_index_dir, out)).run()
     run = json.loads(json.dumps(TINY_RUN))
     run["model"]["tiny"] = {"swin_absolute_positions": False, "swin_embed_dim": 16}  # the demo's: True, 32
     run["train"]["max_steps"] = 9
     changed = load_config([], json.dumps({"experiments": {"demo": run}}))
     with pytest.raises(ValueError, match="does not fit the configured model") as error:
-        Trainer(changed, "demo", _paths(small_demo_csv, demo_index_dir, out)).run()
+        Trainer(train_setup(changed, "demo"), _paths(small_demo_csv, demo_index_dir, out)).run()
     message = str(error.value)
     assert "step-0000006" in message and "position_embeddings: not in the configured model" in message
     assert "shape (32,) in the checkpoint, (16,) configured" in message
@@ -175,7 +175,7 @@ def test_frozen_modules_stay_in_eval_mode_through_validation(small_demo_csv, dem
     run["model"].update(train_unet=False, train_swin=False)  # frozen, as on the pretrained base
     run["train"].update(validate_every=2, max_steps=4, checkpoint_every=4)
     config = load_config([], json.dumps({"experiments": {"demo": run}}))
-    trainer = Trainer(config, "demo", _paths(small_demo_csv, demo_index_dir, tmp_path / "run"))
+    trainer = Trainer(train_setup(config, "demo"), _paths(small_demo_csv, demo_index_dir, tmp_path / "run"))
     model = trainer.model
     assert model.appearance.backbone.config.drop_path_rate > 0  # stochastic depth would fire in train mode
     seen = []

@@ -19,10 +19,11 @@ import torch
 from PIL import Image
 
 from dnaf.applications.framing import Fit, fit_image
-from dnaf.models.saving import load_model, read_model_record
+from dnaf.core.device import default_device
+from dnaf.io.tensors import to_tensor, to_uint8
+from dnaf.models.saving import load_model, model_image_size
 from dnaf.pipeline import DNAFPipeline, Guidance, SamplerName, make_sampler
-from dnaf.pose.render import render_skeleton
-from dnaf.training.dataset import to_tensor
+from dnaf.pose.render import render_skeleton, skeleton_at
 
 DEFAULT_GUIDANCE = Guidance()
 
@@ -32,7 +33,7 @@ def _batch(image: np.ndarray, signed: bool, device: torch.device) -> torch.Tenso
 
 
 def _uint8(images: torch.Tensor) -> np.ndarray:
-    return ((images[0].clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
+    return to_uint8(images[:1])[0]
 
 
 class DNAF:
@@ -45,9 +46,9 @@ class DNAF:
         skeleton_size: tuple[int, int] | None = None,
         sampler: SamplerName = "ddim",
     ) -> None:
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.device = default_device(device)
         model, scheduler = load_model(Path(model_dir))
-        self.size = tuple(read_model_record(Path(model_dir))["image_size"])
+        self.size = model_image_size(Path(model_dir))
         self.skeleton_size = tuple(skeleton_size or self.size)
         self.pipeline = DNAFPipeline(model.to(self.device).eval(), make_sampler(sampler, scheduler))
         self.model_dir = str(model_dir)
@@ -55,10 +56,7 @@ class DNAF:
     def skeleton(self, keypoints: np.ndarray) -> np.ndarray:
         """The pose image the model was trained with: drawn at ``skeleton_size``, box-filtered to
         the model's frame."""
-        drawn = render_skeleton(keypoints, self.skeleton_size)
-        if drawn.shape[:2] == self.size:
-            return drawn
-        return np.asarray(Image.fromarray(drawn).resize((self.size[1], self.size[0]), Image.Resampling.BOX))
+        return skeleton_at(render_skeleton(keypoints, self.skeleton_size), self.size)
 
     def _generate(self, source, keypoints, seed, steps, guidance, inpaint=None) -> np.ndarray:
         generator = torch.Generator(self.device).manual_seed(seed)

@@ -6,15 +6,15 @@ import argparse
 import json
 from pathlib import Path
 
-from dnaf.atomic import atomic_write, atomic_write_bytes
 from dnaf.commands.common import EXIT_DATA, EXIT_OK, logger
 from dnaf.config import Config
+from dnaf.io.atomic import atomic_write, atomic_write_bytes
 
 
 def _read_picture(path: Path, what: str):
     from PIL import UnidentifiedImageError
 
-    from dnaf.images import load_rgb
+    from dnaf.io.images import load_rgb
 
     try:
         return load_rgb(path)
@@ -38,7 +38,7 @@ def _keypoints(args: argparse.Namespace, config: Config):
 
 
 def _write(out: Path, image, record: dict) -> None:
-    from dnaf.images import encode_image
+    from dnaf.io.images import encode_image
 
     atomic_write_bytes(out, encode_image(image))
     with atomic_write(out.with_suffix(".json")) as handle:
@@ -91,10 +91,10 @@ def try_on(args: argparse.Namespace, config: Config) -> int:
 
 
 def applications_figure(args: argparse.Namespace, config: Config) -> int:
-    from dnaf.atomic import atomic_write_bytes
+    from dnaf.applications.figure import applications_figure as figure
     from dnaf.data.index import DatasetIndex
-    from dnaf.images import encode_image
-    from dnaf.reports.applications_figure import applications_figure as figure
+    from dnaf.io.atomic import atomic_write_bytes
+    from dnaf.io.images import encode_image
 
     dataset = config.datasets.get(args.dataset)
     dnaf, guidance, steps = _engine(args, config)

@@ -6,9 +6,9 @@ import argparse
 import json
 import time
 
-from dnaf.atomic import atomic_write
 from dnaf.commands.common import EXIT_DATA, EXIT_OK, EXIT_USAGE, dataset_and_root, logger, report_problems, workers
 from dnaf.config import Config
+from dnaf.io.atomic import atomic_write
 
 
 def _summary(index) -> dict:
@@ -117,10 +117,10 @@ def render_poses(args: argparse.Namespace, config: Config) -> int:
 
 
 def preview_data(args: argparse.Namespace, config: Config) -> int:
-    from dnaf.atomic import atomic_write_bytes
     from dnaf.data.index import DatasetIndex
-    from dnaf.data.preview import preview_grid, sample_names
-    from dnaf.images import encode_image
+    from dnaf.io.atomic import atomic_write_bytes
+    from dnaf.io.images import encode_image
+    from dnaf.reports.data_preview import preview_grid, sample_names
 
     _, root = dataset_and_root(args, config)
     index = DatasetIndex.load(args.index)

@@ -6,15 +6,20 @@ import argparse
 import json
 from pathlib import Path
 
-from dnaf.atomic import atomic_write
-from dnaf.commands.common import EXIT_DATA, EXIT_OK, EXIT_USAGE, dataset_and_root, logger, report_problems, workers
+from dnaf.commands.common import (
+    EXIT_DATA,
+    EXIT_OK,
+    EXIT_USAGE,
+    dataset_and_root,
+    logger,
+    report_problems,
+    scoring_size,
+    workers,
+)
 from dnaf.config import Config
+from dnaf.data.parts import part_maps
+from dnaf.io.atomic import atomic_write
 from dnaf.metrics.protocols import real_stats_cache
-
-
-def _size(args: argparse.Namespace, config: Config) -> tuple[int, int]:
-    dataset = config.datasets.get(args.dataset)
-    return tuple(config.experiments.get(args.dataset).evaluate.size or dataset.image_size)
 
 
 def _read_manifest(path: Path):
@@ -25,7 +30,7 @@ def _read_manifest(path: Path):
 
 def _part_maps(config: Config, dataset: str, root: Path) -> Path | None:
     """The part label maps of a synthetic dataset (for the colour error), None for real data."""
-    return root / "parts" if config.datasets.get(dataset).synthetic is not None else None
+    return part_maps(root) if config.datasets.get(dataset).synthetic is not None else None
 
 
 def score(args: argparse.Namespace, config: Config) -> int:
@@ -35,7 +40,7 @@ def score(args: argparse.Namespace, config: Config) -> int:
 
     _, root = dataset_and_root(args, config)
     evaluate = config.experiments.get(args.dataset).evaluate
-    size = _size(args, config)
+    size = scoring_size(config, args.dataset)
     manifest = _read_manifest(args.manifest)
     try:
         scores, lpips_reason = score_images(
@@ -65,7 +70,7 @@ def fid_stats(args: argparse.Namespace, config: Config) -> int:
 
     _, root = dataset_and_root(args, config)
     evaluate = config.experiments.get(args.dataset).evaluate
-    size = _size(args, config)
+    size = scoring_size(config, args.dataset)
     cache = args.cache or real_stats_cache(args.dataset, evaluate.protocol)
     try:
         extractor = load_fid_extractor(evaluate, size)
@@ -101,9 +106,10 @@ def _finish(run, evaluate, size, cache, out: Path, scores=None, lpips_reason=Non
 def _evaluated(run, evaluate, size, cache, out: Path, scores=None, lpips_reason=None) -> dict | str:
     """metrics.json written to ``out`` and returned; or why the inputs cannot be scored (logged)."""
     from dnaf.metrics.evaluation import evaluate as run_evaluation
-    from dnaf.metrics.evaluation import summary_line, write_results
+    from dnaf.metrics.evaluation import write_results
     from dnaf.metrics.frechet import FidError
     from dnaf.metrics.inputs import EvaluationInputError
+    from dnaf.reports.table import summary_line
 
     try:
         document, scores = run_evaluation(run, evaluate, size, cache, scores, lpips_reason)
@@ -129,7 +135,9 @@ def aggregate(args: argparse.Namespace, config: Config) -> int:
     run = Evaluation(args.dataset, args.method, DatasetIndex.load(args.index), root, args.samples,
                      _read_manifest(args.manifest), _part_maps(config, args.dataset, root))  # fmt: skip
     cache = args.stats_cache or real_stats_cache(args.dataset, evaluate.protocol)
-    return _finish(run, evaluate, _size(args, config), cache, args.out, scores, _lpips_reason(args.scores))
+    return _finish(
+        run, evaluate, scoring_size(config, args.dataset), cache, args.out, scores, _lpips_reason(args.scores)
+    )
 
 
 def evaluate_folder(args: argparse.Namespace, config: Config) -> int:
@@ -165,10 +173,10 @@ def evaluate_folder(args: argparse.Namespace, config: Config) -> int:
         evaluate = evaluate.model_copy(update={"protocol": args.protocol or evaluate.protocol})
         cache = args.stats_cache or real_stats_cache(args.dataset, evaluate.protocol)
         out = args.out or folder / evaluate.protocol / "metrics.json"
-        return _finish(run, evaluate, _size(args, config), cache, out)
+        return _finish(run, evaluate, scoring_size(config, args.dataset), cache, out)
     if args.stats_cache:
         logger.warning("--stats-cache is ignored with --protocol all: each preset uses its own cache")
-    return _every_protocol(run, evaluate, _size(args, config), args.out or folder / "protocols.md")
+    return _every_protocol(run, evaluate, scoring_size(config, args.dataset), args.out or folder / "protocols.md")
 
 
 def _every_protocol(run, evaluate, size, table: Path) -> int:
@@ -196,7 +204,7 @@ def _every_protocol(run, evaluate, size, table: Path) -> int:
 
 def copy_source(args: argparse.Namespace, config: Config) -> int:
     from dnaf.data.index import DatasetIndex
-    from dnaf.reports.baselines import write_copy_source
+    from dnaf.sampling.baselines import write_copy_source
 
     _, root = dataset_and_root(args, config)
     manifest = write_copy_source(DatasetIndex.load(args.index), root, args.out)
@@ -207,9 +215,9 @@ def copy_source(args: argparse.Namespace, config: Config) -> int:
 
 
 def compare_grid(args: argparse.Namespace, config: Config) -> int:
-    from dnaf.atomic import atomic_write_bytes
     from dnaf.data.index import DatasetIndex
-    from dnaf.images import encode_image
+    from dnaf.io.atomic import atomic_write_bytes
+    from dnaf.io.images import encode_image
     from dnaf.pose.cache import SkeletonCache
     from dnaf.reports.comparison_grid import comparison_grid
 
@@ -219,8 +227,9 @@ def compare_grid(args: argparse.Namespace, config: Config) -> int:
     for item in args.samples:
         label, _, folder = item.rpartition("=")
         methods[label or Path(folder).name] = Path(folder)
+    size = scoring_size(config, args.dataset)
     grid = comparison_grid(index, root, SkeletonCache(index, args.poses, dataset.skeleton_size),
-                           _read_manifest(args.manifest), methods, _size(args, config), args.count)  # fmt: skip
+                           _read_manifest(args.manifest), methods, size, args.count)  # fmt: skip
     atomic_write_bytes(args.out, encode_image(grid))
     logger.info("comparison grid of %d pairs and %d method(s) in %s", min(args.count, len(index.pairs)), len(methods),
                 args.out)  # fmt: skip

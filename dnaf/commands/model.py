@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from dnaf.atomic import atomic_write
 from dnaf.commands.common import EXIT_DATA, EXIT_OK, EXIT_USAGE, dataset_and_root, logger
-from dnaf.config import Config
+from dnaf.config import Config, train_setup
+from dnaf.io.atomic import atomic_write
 
 
 def train(args: argparse.Namespace, config: Config) -> int:
@@ -14,7 +14,7 @@ def train(args: argparse.Namespace, config: Config) -> int:
 
     dataset, root = dataset_and_root(args, config)
     paths = TrainPaths(index=args.index, root=root, poses=args.poses, out=args.out, resume_from=args.resume_from)
-    Trainer(config, args.dataset, paths).run()
+    Trainer(train_setup(config, args.dataset), paths).run()
     return EXIT_OK
 
 

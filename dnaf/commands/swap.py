@@ -1,24 +1,26 @@
 """``dnaf swap-check``: sample the test pairs with another identity's source and measure whether
-the outputs' colours follow the source (dnaf.reports.swap_check)."""
+the outputs' colours follow the source (dnaf.metrics.swap)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from dnaf.atomic import atomic_write, atomic_write_bytes
-from dnaf.commands.common import EXIT_OK, EXIT_USAGE, dataset_and_root, logger
+from dnaf.commands.common import EXIT_OK, EXIT_USAGE, dataset_and_root, logger, scoring_size
 from dnaf.config import Config
+from dnaf.core.device import default_device
+from dnaf.data.parts import part_maps
+from dnaf.io.atomic import atomic_write, atomic_write_bytes
+from dnaf.models.saving import model_image_size
 
 
 def swap_check(args: argparse.Namespace, config: Config) -> int:
-    import torch
 
     from dnaf.data.index import DatasetIndex
-    from dnaf.images import decoded_size, encode_image
-    from dnaf.models.saving import read_model_record
+    from dnaf.io.images import decoded_size, encode_image
+    from dnaf.metrics.swap import swap_scores, swap_summary, swapped_pairs
     from dnaf.pose.cache import SkeletonCache
-    from dnaf.reports.swap_check import swap_grid, swap_scores, swap_summary, swapped_pairs
+    from dnaf.reports.swap_check import swap_grid
     from dnaf.sampling.run import claim_folder, data_for, fingerprint, generate
     from dnaf.sampling.shards import seeded_pairs, shard_batches
 
@@ -32,15 +34,15 @@ def swap_check(args: argparse.Namespace, config: Config) -> int:
     swapped = swapped_pairs(seeded_pairs(index, experiment.sample.seed), index)
     images = args.out / "images"
     claim_folder(images, fingerprint(args.model, experiment.sample), replace_stale=True)
-    size = tuple(experiment.evaluate.size or dataset.image_size)
+    size = scoring_size(config, args.dataset)
     batches = shard_batches(len(swapped), experiment.sample.batch_size, 0, 1)
     todo = [b for b in batches if not all(decoded_size(images / swapped.at[i, "file"]) for i in b)]
     if todo:
-        resolution = tuple(read_model_record(args.model)["image_size"])
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+        resolution = model_image_size(args.model)
+        device = default_device()
         generate(args.model, data_for(index, root, skeletons, swapped, resolution), swapped, todo, images,
                  experiment.sample, device, desc="swapped sources")  # fmt: skip
-    scores = swap_scores(index, root, root / "parts", swapped, images, size)
+    scores = swap_scores(index, root, part_maps(root), swapped, images, size)
     summary = {"model": str(args.model), **swap_summary(scores)}
     with atomic_write(args.out / "swap_scores.csv") as handle:
         scores.to_csv(handle, index=False)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dnaf.config import Split
 from dnaf.data.annotation_files import KeypointRow, PairRow
+from dnaf.data.config import Split
 from dnaf.data.index import PAIR_COLUMNS, DatasetIndex, make_images_table
 from dnaf.data.keypoints import NUM_KEYPOINTS, pixel_to_normalised
 from dnaf.data.problems import ProblemLog

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from PIL import Image
 
-from dnaf.config import SPLITS, DatasetConfig, PublishedCounts
+from dnaf.data.config import SPLITS, DatasetConfig, PublishedCounts
 from dnaf.data.index import DatasetIndex
 from dnaf.data.names import MARKET_JUNK_IDENTITIES
 from dnaf.data.problems import ProblemLog
-from dnaf.parallel import parallel_map
+from dnaf.io.parallel import parallel_map
 
 logger = logging.getLogger(__name__)
 

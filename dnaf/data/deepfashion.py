@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from dnaf.config import SPLITS, DatasetConfig, Split
 from dnaf.data.annotation_files import (
     NTED_BORDER,
     NTED_FRAME,
@@ -17,6 +16,7 @@ from dnaf.data.annotation_files import (
     read_pairs_csv,
 )
 from dnaf.data.assemble import Located, assemble_index
+from dnaf.data.config import SPLITS, DatasetConfig, Split
 from dnaf.data.index import DatasetIndex
 from dnaf.data.names import deepfashion_identity, flatten_deepfashion_path
 from dnaf.data.problems import ProblemLog

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dnaf.atomic import atomic_write
 from dnaf.data.keypoints import NUM_KEYPOINTS
+from dnaf.io.atomic import atomic_write
 
 X_COLUMNS = [f"x{k}" for k in range(NUM_KEYPOINTS)]
 Y_COLUMNS = [f"y{k}" for k in range(NUM_KEYPOINTS)]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dnaf.config import DatasetConfig
 from dnaf.data.checks import (
     check_disjoint_identities,
     check_images,
     check_splits,
     compare_counts,
 )
+from dnaf.data.config import DatasetConfig
 from dnaf.data.deepfashion import read_deepfashion_csv, read_deepfashion_nted
 from dnaf.data.index import DatasetIndex
 from dnaf.data.market import read_market

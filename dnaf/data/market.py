@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dnaf.config import SPLITS, DatasetConfig, Split
 from dnaf.data.annotation_files import read_keypoint_csv, read_pairs_csv
 from dnaf.data.assemble import Located, assemble_index
+from dnaf.data.config import SPLITS, DatasetConfig, Split
 from dnaf.data.index import DatasetIndex
 from dnaf.data.names import market_identity
 from dnaf.data.problems import ProblemLog

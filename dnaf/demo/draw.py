@@ -11,6 +11,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
+from dnaf.data.parts import PART_LABELS
 from dnaf.demo.appearance import Look
 from dnaf.demo.figure import (
     EYE_Y,
@@ -22,15 +23,6 @@ from dnaf.demo.figure import (
     Figure,
 )
 
-PART_LABELS = {
-    "background": 0,
-    "skin": 1,
-    "hair": 2,
-    "upper": 3,
-    "lower": 4,
-    "shoes": 5,
-}
-"""Values of the part label maps written beside the demo images."""
 _EYE = 6  # drawn label for the eyes; coloured dark, counted as skin in the part map
 SUPERSAMPLE = 4
 

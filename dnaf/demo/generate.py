@@ -16,17 +16,18 @@ from typing import Literal
 
 import numpy as np
 
-from dnaf import __version__
-from dnaf.atomic import atomic_folder
-from dnaf.config import Split, SyntheticConfig
+from dnaf.core.version import __version__
 from dnaf.data.annotation_files import NTED_BORDER
+from dnaf.data.config import Split, SyntheticConfig
 from dnaf.data.deepfashion import NTED_KEYPOINT_FRAME, csv_layout_files
 from dnaf.data.names import flatten_deepfashion_path
+from dnaf.data.parts import PART_LABELS, part_map_file, part_maps
 from dnaf.demo.appearance import sample_look
-from dnaf.demo.draw import PART_LABELS, draw_person
+from dnaf.demo.draw import draw_person
 from dnaf.demo.figure import FILE_VIEW, build_figure, figure_keypoints, sample_pose
-from dnaf.images import encode_image
-from dnaf.parallel import parallel_map
+from dnaf.io.atomic import atomic_folder
+from dnaf.io.images import encode_image
+from dnaf.io.parallel import parallel_map
 
 logger = logging.getLogger(__name__)
 Layout = Literal["csv", "nted"]
@@ -140,8 +141,8 @@ def write_demo_dataset(
             image_path = staging / (image.path if layout == "nted" else f"{image.split}/{image.name}")
             image_path.parent.mkdir(parents=True, exist_ok=True)
             image_path.write_bytes(jpeg)
-            (staging / "parts").mkdir(exist_ok=True)
-            (staging / "parts" / f"{Path(image.name).stem}.png").write_bytes(png)
+            part_maps(staging).mkdir(exist_ok=True)
+            part_map_file(part_maps(staging), image.name).write_bytes(png)
             if layout == "nted":
                 pose_path = (staging / "pose" / Path(image.path).relative_to("img")).with_suffix(".txt")
                 pose_path.parent.mkdir(parents=True, exist_ok=True)

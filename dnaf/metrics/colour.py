@@ -10,26 +10,12 @@ in its map (background excluded); the dataset's error is the mean over pairs.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-from PIL import Image
 
-FOREGROUND_PARTS = {"skin": 1, "hair": 2, "upper": 3, "lower": 4}
-"""The parts averaged, by their value in the demo's part label maps. Background (0) is left out,
-and so are the shoes (5): near-black for every identity, they carry no appearance to transfer."""
+from dnaf.data.parts import FOREGROUND_PARTS
+
 MIN_PIXELS = 4
 """Parts smaller than this in the ground-truth map are left out (a mean of one pixel is noise)."""
-
-
-def load_part_map(path: Path, size: tuple[int, int]) -> np.ndarray:
-    """A part label map (PNG of label values) at ``size`` (height, width), nearest-neighbour."""
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no part label map for this image (the demo data writes one per image)")
-    with Image.open(path) as image:
-        if image.size != (size[1], size[0]):
-            image = image.resize((size[1], size[0]), Image.Resampling.NEAREST)
-        return np.asarray(image)
 
 
 def part_mean_colours(

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, PositiveInt
+from pydantic import PositiveInt
 
+from dnaf.core.settings import StrictModel
 from dnaf.metrics.protocols import ProtocolName
 
 
-class EvaluateConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
+class EvaluateConfig(StrictModel):
     size: tuple[PositiveInt, PositiveInt] | None = None
     """(height, width) images are scored at; null = the dataset's image_size."""
     protocol: ProtocolName = "cfld"

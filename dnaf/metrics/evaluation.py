@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from dnaf.atomic import atomic_write
 from dnaf.data.index import DatasetIndex
+from dnaf.io.atomic import atomic_write
 from dnaf.metrics.config import EvaluateConfig
 from dnaf.metrics.fid import load_fid_extractor
 from dnaf.metrics.frechet import feature_statistics, frechet_distance, small_set_warning
@@ -133,10 +133,3 @@ def write_results(document: dict, scores: pd.DataFrame, out: Path) -> None:
     with atomic_write(out) as handle:
         json.dump(document, handle, indent=2)
         handle.write("\n")
-
-
-def summary_line(document: dict) -> str:
-    from dnaf.reports.table import cell, columns
-
-    shown = ", ".join(f"{title} {cell(document, key, form)}" for key, title, form in columns([document]))
-    return f"{document['method']} on {document['dataset']}: {shown}"

@@ -24,7 +24,8 @@ from safetensors.torch import load_file
 from torch import nn
 from tqdm import tqdm
 
-from dnaf.images import IMAGENET_MEAN, IMAGENET_STD
+from dnaf.core.device import default_device
+from dnaf.io.images import IMAGENET_MEAN, IMAGENET_STD
 from dnaf.metrics.config import EvaluateConfig
 from dnaf.metrics.perceptual import MetricUnavailable
 from dnaf.metrics.protocols import Protocol, Resize, get_protocol
@@ -160,7 +161,7 @@ def load_fid_extractor(config: EvaluateConfig, size: tuple[int, int], progress: 
     """The extractor of ``config.protocol`` (on the GPU when there is one); raises
     MetricUnavailable with the reason and the fix."""
     protocol = get_protocol(config.protocol)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = default_device()
     if protocol.fid_extractor == "torchvision-inception":
         model, weights = community_inception(config.inception_weights, config.allow_download)
         model = model.to(device)

@@ -19,8 +19,8 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save
 
-from dnaf.atomic import atomic_write_bytes
 from dnaf.data.index import DatasetIndex
+from dnaf.io.atomic import atomic_write_bytes
 from dnaf.metrics.fid import FidExtractor
 from dnaf.metrics.frechet import feature_statistics
 from dnaf.metrics.inputs import EvaluationInputError

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from dnaf.images import load_rgb, resize_rgb
+from dnaf.io.images import load_rgb, resize_rgb
 from dnaf.metrics.protocols import Resize
 
 

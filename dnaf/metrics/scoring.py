@@ -11,15 +11,11 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
+from dnaf.core.device import default_device
 from dnaf.data.index import DatasetIndex
-from dnaf.images import load_rgb
-from dnaf.metrics.colour import (
-    FOREGROUND_PARTS,
-    colour_error,
-    load_part_map,
-    part_colour_errors,
-    part_mean_colours,
-)
+from dnaf.data.parts import FOREGROUND_PARTS, load_part_map, part_map_file
+from dnaf.io.images import load_rgb
+from dnaf.metrics.colour import colour_error, part_colour_errors, part_mean_colours
 from dnaf.metrics.config import EvaluateConfig
 from dnaf.metrics.inputs import EvaluationInputError
 from dnaf.metrics.perceptual import MetricUnavailable, load_lpips, lpips_distance
@@ -63,7 +59,7 @@ def score_images(
     (``colour_error`` and one ``colour_<part>`` column per part; our own metric, whose images are
     always brought to the size with PIL's bicubic, whatever the protocol)."""
     protocol = get_protocol(config.protocol)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = default_device()
     try:
         lpips_model = load_lpips(config.lpips_weights, config.allow_download, device)
         lpips_reason = None
@@ -94,7 +90,7 @@ def score_images(
                 {"file": row["file"], "source": row["source"], "target": row["target"]}
                 | pixel_scores(t, m, protocol) | {"lpips": lp}
                 | (_colour_scores(root / index.images.at[row["target"], "path"], samples / row["file"],
-                                  parts / f"{Path(row['target']).stem}.png", size) if parts else {})
+                                  part_map_file(parts, row["target"]), size) if parts else {})
             )  # fmt: skip
     columns = ["file", "source", "target", "ssim", "ssim_256", "psnr", "lpips"]
     if parts:

@@ -43,7 +43,7 @@ def write_random_weights(inception: Path, alexnet: Path, seed: int = 0) -> None:
     import torchvision
     from safetensors.torch import save
 
-    from dnaf.atomic import atomic_write_bytes
+    from dnaf.io.atomic import atomic_write_bytes
 
     for name, build, path in (
         ("inception_v3", _calibrated_inception, inception),

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from transformers import SwinBackbone
 
-from dnaf.images import IMAGENET_MEAN, IMAGENET_STD
+from dnaf.io.images import IMAGENET_MEAN, IMAGENET_STD
 
 
 class AppearanceEncoder(nn.Module):

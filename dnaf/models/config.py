@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import Field, PositiveInt, model_validator
+
+from dnaf.core.settings import StrictModel
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
-
-class TinyConfig(_Strict):
+class TinyConfig(StrictModel):
     """Sizes of the randomly initialised base models used by the tests and the CPU demo."""
 
     unet_channels: tuple[PositiveInt, ...] = (32, 64)
@@ -51,7 +49,7 @@ class TinyConfig(_Strict):
         return self
 
 
-class ModelConfig(_Strict):
+class ModelConfig(StrictModel):
     """The DNAF model: frozen base models, the trainable additions, and the method's switches."""
 
     base: Literal["pretrained", "tiny"] = "pretrained"

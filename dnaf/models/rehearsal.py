@@ -13,7 +13,7 @@ import torch
 from diffusers import PNDMScheduler
 from transformers import SwinConfig, SwinForImageClassification
 
-from dnaf.atomic import atomic_folder
+from dnaf.io.atomic import atomic_folder
 from dnaf.models.build import tiny_text_encoder, tiny_tokenizer, tiny_unet, tiny_vae
 from dnaf.models.config import TinyConfig
 

@@ -16,8 +16,8 @@ from diffusers import AutoencoderKL, DDPMScheduler, T2IAdapter, UNet2DConditionM
 from safetensors.torch import load_file, save_file
 from transformers import SwinBackbone
 
-from dnaf import __version__
-from dnaf.atomic import atomic_folder
+from dnaf.core.version import __version__
+from dnaf.io.atomic import atomic_folder
 from dnaf.models.appearance import AppearanceEncoder
 from dnaf.models.build import load_pretrained_base
 from dnaf.models.config import ModelConfig
@@ -64,6 +64,11 @@ def read_model_record(folder: Path) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"{folder} is not a saved DNAF model (no {MODEL_FILE})")
     return json.loads(path.read_text())
+
+
+def model_image_size(folder: Path) -> tuple[int, int]:
+    """(height, width) the saved model was trained at, and samples at."""
+    return tuple(read_model_record(folder)["image_size"])
 
 
 def load_model(folder: Path) -> tuple[DNAFModel, DDPMScheduler]:

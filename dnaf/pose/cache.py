@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from dnaf.atomic import atomic_write_bytes
 from dnaf.data.index import DatasetIndex
-from dnaf.images import decoded_size, encode_image
-from dnaf.parallel import parallel_map
+from dnaf.io.atomic import atomic_write_bytes
+from dnaf.io.images import decoded_size, encode_image
+from dnaf.io.parallel import parallel_map
 from dnaf.pose.render import render_skeleton
 
 logger = logging.getLogger(__name__)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from PIL import Image
 
 from dnaf.data.keypoints import NUM_KEYPOINTS
 
@@ -28,3 +29,11 @@ def render_skeleton(keypoints: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     canvas = np.zeros((height, width, 3), dtype=np.uint8)
     points = [None if np.isnan(p).any() else Keypoint(float(p[0]), float(p[1])) for p in keypoints]
     return draw_bodypose(canvas, points)
+
+
+def skeleton_at(skeleton: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A skeleton picture in the model's frame ``size`` (height, width): box-filtered, so limbs
+    drawn at the skeleton size survive as lighter lines; unchanged when it has that size."""
+    if skeleton.shape[:2] == tuple(size):
+        return skeleton
+    return np.asarray(Image.fromarray(skeleton).resize((size[1], size[0]), Image.Resampling.BOX))

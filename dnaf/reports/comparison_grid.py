@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from dnaf.data.index import DatasetIndex
-from dnaf.grid import image_grid
-from dnaf.images import load_rgb, resize_rgb
+from dnaf.io.grid import image_grid
+from dnaf.io.images import load_rgb, resize_rgb
 from dnaf.pose.cache import SkeletonCache
 
 

@@ -76,3 +76,8 @@ def protocol_table(documents: list[dict], refused: dict[str, str] | None = None)
     lines += ["", *(f"- {note}" for note in warning_notes(documents) + unavailable_notes(documents))]
     lines += [f"- NOT SCORED under {name}: {' '.join(reason.split())}" for name, reason in (refused or {}).items()]
     return "\n".join(lines) + "\n"
+
+
+def summary_line(document: dict) -> str:
+    shown = ", ".join(f"{title} {cell(document, key, form)}" for key, title, form in columns([document]))
+    return f"{document['method']} on {document['dataset']}: {shown}"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, PositiveInt
+from pydantic import PositiveInt
+
+from dnaf.core.settings import StrictModel
 
 
-class SampleConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
+class SampleConfig(StrictModel):
     sampler: Literal["ddim", "dpmsolver++"] = "ddim"
     steps: PositiveInt = 50
     guidance: Literal["none", "appearance", "disentangled"] = "disentangled"

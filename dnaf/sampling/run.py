@@ -17,16 +17,17 @@ import torch
 from accelerate import PartialState
 from tqdm import tqdm
 
-from dnaf.atomic import atomic_write, atomic_write_bytes
+from dnaf.core.device import has_cuda
 from dnaf.data.index import DatasetIndex
-from dnaf.grid import to_uint8
-from dnaf.images import decoded_size, encode_image
-from dnaf.models.saving import load_model, read_model_record
+from dnaf.io.atomic import atomic_write, atomic_write_bytes
+from dnaf.io.images import decoded_size, encode_image
+from dnaf.io.tensors import to_uint8
+from dnaf.models.saving import load_model, model_image_size
+from dnaf.pairs.dataset import PairDataset
 from dnaf.pipeline import DNAFPipeline, Guidance, make_sampler
 from dnaf.pose.cache import SkeletonCache
 from dnaf.sampling.config import SampleConfig
 from dnaf.sampling.shards import pairs_to_sample, seeded_pairs, shard_batches
-from dnaf.training.dataset import PairDataset
 
 logger = logging.getLogger(__name__)
 
@@ -78,12 +79,11 @@ def sample_shard(
     replace_stale: bool = False,
 ) -> pd.DataFrame:
     """Generate this shard's images into ``out``; returns its manifest (source, target, file, seed)."""
-    state = PartialState(cpu=not torch.cuda.is_available())
+    state = PartialState(cpu=not has_cuda())
     if state.is_main_process:
         claim_folder(out, fingerprint(model_dir, config), replace_stale)
     state.wait_for_everyone()
-    record = read_model_record(model_dir)
-    resolution = tuple(record["image_size"])
+    resolution = model_image_size(model_dir)
     pairs = seeded_pairs(index, config.seed)
     batches = shard_batches(len(pairs), config.batch_size, shard, num_shards)
     mine = batches[state.process_index :: state.num_processes]

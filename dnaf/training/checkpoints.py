@@ -18,6 +18,8 @@ from safetensors.numpy import load_file as load_numpy
 from safetensors.numpy import save_file as save_numpy
 from safetensors.torch import load_file, save_file
 
+from dnaf.core.device import has_cuda
+
 PREFIX = "step-"
 
 
@@ -69,7 +71,7 @@ def load_state_dict(path: Path) -> dict:
 def save_random_state(path: Path) -> None:
     """This process's torch, CUDA, numpy and Python random states."""
     tensors = {"torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
+    if has_cuda():
         tensors |= {f"cuda{i}": state for i, state in enumerate(torch.cuda.get_rng_state_all())}
     save_file(tensors, path.with_suffix(".safetensors"))
     kind, keys, position, has_gauss, gauss = np.random.get_state()
@@ -82,7 +84,7 @@ def save_random_state(path: Path) -> None:
 def load_random_state(path: Path) -> None:
     tensors = load_file(path.with_suffix(".safetensors"))
     torch.set_rng_state(tensors["torch"])
-    if torch.cuda.is_available():
+    if has_cuda():
         torch.cuda.set_rng_state_all([tensors[f"cuda{i}"] for i in range(torch.cuda.device_count())])
     extra = json.loads(path.with_suffix(".json").read_text())
     kind, position, has_gauss, gauss = extra["numpy"]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
+
+from dnaf.core.settings import StrictModel
 
 
-class TrainConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
+class TrainConfig(StrictModel):
     seed: int = 0
     resolution: tuple[PositiveInt, PositiveInt] | None = None
     """(height, width) the model is trained and samples at; null = the dataset's image_size."""

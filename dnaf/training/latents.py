@@ -10,9 +10,9 @@ from safetensors.torch import load_file
 from safetensors.torch import save as save_bytes
 from tqdm import tqdm
 
-from dnaf.atomic import atomic_write_bytes
-from dnaf.images import load_rgb
-from dnaf.training.dataset import to_tensor
+from dnaf.io.atomic import atomic_write_bytes
+from dnaf.io.images import load_rgb
+from dnaf.io.tensors import to_tensor
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only backend)
 
-from dnaf.atomic import atomic_write  # noqa: E402
+from dnaf.io.atomic import atomic_write  # noqa: E402
 
 LOG_COLUMNS = ("step", "epoch", "loss", "lr", "samples_per_s")
 

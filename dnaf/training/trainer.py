@@ -22,22 +22,42 @@ from diffusers.training_utils import EMAModel
 from PIL import Image
 from tqdm import tqdm
 
-from dnaf.atomic import atomic_write
-from dnaf.config import Config, DatasetConfig, Experiment, dump_config
+from dnaf.core.device import has_cuda
+from dnaf.data.config import DatasetConfig
 from dnaf.data.index import DatasetIndex
-from dnaf.grid import image_grid, to_uint8
+from dnaf.io.atomic import atomic_write
+from dnaf.io.grid import image_grid
+from dnaf.io.tensors import to_uint8
 from dnaf.models.build import build_tiny, load_pretrained
+from dnaf.models.config import ModelConfig
 from dnaf.models.dnaf_model import DNAFModel
 from dnaf.models.saving import save_model
+from dnaf.pairs.dataset import PairDataset, ordered_pairs
 from dnaf.pipeline import DNAFPipeline, Guidance, make_sampler
 from dnaf.pose.cache import SkeletonCache
 from dnaf.training import checkpoints
-from dnaf.training.dataset import PairDataset, ordered_pairs
+from dnaf.training.config import TrainConfig
 from dnaf.training.latents import LatentCache
 from dnaf.training.plots import plot_loss, write_log_csv
 from dnaf.training.step import DiffusionLoss
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainSetup:
+    """What one training run is given from the configuration (``dnaf.config.train_setup`` builds it)."""
+
+    model: ModelConfig
+    train: TrainConfig
+    dataset: DatasetConfig
+    resolved_config: str
+    """The whole resolved configuration as YAML, saved beside the run."""
+
+    @property
+    def resolution(self) -> tuple[int, int]:
+        """(height, width) the model trains and samples at."""
+        return tuple(self.train.resolution or self.dataset.image_size)
 
 
 @dataclass(frozen=True)
@@ -85,33 +105,28 @@ class EpochSampler(torch.utils.data.Sampler):
         return iter(np.random.default_rng([self.seed, self.epoch]).permutation(self.size).tolist())
 
 
-def build_model(experiment: Experiment, resolution: tuple[int, int]) -> tuple[DNAFModel, object]:
-    if experiment.model.base == "tiny":
-        return build_tiny(experiment.model, resolution, seed=experiment.train.seed)
-    return load_pretrained(experiment.model)
-
-
-def _resolution(experiment: Experiment, dataset: DatasetConfig) -> tuple[int, int]:
-    return tuple(experiment.train.resolution or dataset.image_size)
+def build_model(setup: TrainSetup) -> tuple[DNAFModel, object]:
+    if setup.model.base == "tiny":
+        return build_tiny(setup.model, setup.resolution, seed=setup.train.seed)
+    return load_pretrained(setup.model)
 
 
 class Trainer:
-    def __init__(self, config: Config, dataset_name: str, paths: TrainPaths) -> None:
-        self.config, self.paths = config, paths
-        self.experiment = config.experiments.get(dataset_name)
-        self.dataset_config = config.datasets.get(dataset_name)
-        self.train_config = tc = self.experiment.train
+    def __init__(self, setup: TrainSetup, paths: TrainPaths) -> None:
+        self.setup, self.paths = setup, paths
+        self.dataset_config = setup.dataset
+        self.train_config = tc = setup.train
         if tc.threads:
             torch.set_num_threads(tc.threads)
-        self.resolution = _resolution(self.experiment, self.dataset_config)
+        self.resolution = setup.resolution
         self.accelerator = Accelerator(
-            cpu=not torch.cuda.is_available(),  # without it, ranks on a CPU machine never join (gloo)
+            cpu=not has_cuda(),  # without it, ranks on a CPU machine never join (gloo)
             mixed_precision=tc.mixed_precision,
             gradient_accumulation_steps=tc.gradient_accumulation,
             kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
         )
         set_seed(tc.seed)  # the same initial weights on every process
-        self.model, scheduler = build_model(self.experiment, self.resolution)
+        self.model, scheduler = build_model(setup)
         # then each process its own timesteps, noises and dropout masks (seed + process index;
         # one process: seed): with one seed everywhere, N ranks would train on N copies of one
         # batch's randomness. Checkpoints keep each rank's state, so a resume stays bit-exact.
@@ -248,7 +263,7 @@ class Trainer:
         if self.accelerator.is_main_process:  # the config of this (possibly resumed) run
             self.paths.out.mkdir(parents=True, exist_ok=True)
             with atomic_write(self.paths.out / "config.resolved.yaml") as handle:
-                handle.write(dump_config(self.config))
+                handle.write(self.setup.resolved_config)
         if available and self.paths.resume_from is not None:
             logger.warning("%s has checkpoints: resuming from its newest, not from %s", self.paths.checkpoints,
                            self.paths.resume_from)  # fmt: skip

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from dnaf.atomic import atomic_write_bytes
 from dnaf.data.index import DatasetIndex
-from dnaf.images import decoded_size, encode_image, load_rgb
+from dnaf.io.atomic import atomic_write_bytes
+from dnaf.io.images import decoded_size, encode_image, load_rgb
 from dnaf.sampling.shards import pairs_to_sample
 
 

@@ -6,19 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
 from dnaf.data.index import DatasetIndex
 from dnaf.data.keypoints import mirror_keypoints
-from dnaf.images import load_rgb
+from dnaf.io.images import load_rgb
+from dnaf.io.tensors import to_tensor
 from dnaf.pose.cache import SkeletonCache
-from dnaf.pose.render import render_skeleton
-
-
-def to_tensor(image: np.ndarray, signed: bool) -> torch.Tensor:
-    """(H, W, 3) uint8 -> (3, H, W) float in [-1, 1] (signed) or [0, 1]."""
-    tensor = torch.from_numpy(np.array(image)).permute(2, 0, 1).float() / 255.0  # a writable copy
-    return tensor * 2 - 1 if signed else tensor
+from dnaf.pose.render import render_skeleton, skeleton_at
 
 
 def ordered_pairs(index: DatasetIndex, split: str, both_directions: bool) -> list[tuple[str, str]]:
@@ -64,10 +58,7 @@ class PairDataset(torch.utils.data.Dataset):
             skeleton = render_skeleton(mirror_keypoints(self.index.keypoints(name)), self.skeletons.size)
         else:
             skeleton = self.skeletons[name]
-        if skeleton.shape[:2] != self.resolution:
-            resized = Image.fromarray(skeleton).resize((self.resolution[1], self.resolution[0]), Image.Resampling.BOX)
-            skeleton = np.asarray(resized)
-        return skeleton
+        return skeleton_at(skeleton, self.resolution)
 
     def __getitem__(self, i: int) -> dict:
         source, target = self.pairs[i]

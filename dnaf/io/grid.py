@@ -23,9 +23,3 @@ def image_grid(rows: list[list[np.ndarray]], labels: list[str] | None = None, pa
         for c, label in enumerate(labels):
             draw.text((pad + c * (width + pad) + 1, 1), label, fill=(0, 0, 0))
     return np.asarray(canvas)
-
-
-def to_uint8(images) -> list[np.ndarray]:
-    """(B, 3, H, W) tensor in [-1, 1] -> list of (H, W, 3) uint8."""
-    array = ((images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().byte()
-    return list(array.permute(0, 2, 3, 1).numpy())

@@ -9,8 +9,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from dnaf.data.index import DatasetIndex
-from dnaf.grid import image_grid
-from dnaf.images import load_rgb
+from dnaf.data.parts import load_part_map, part_map_file, part_maps
+from dnaf.io.grid import image_grid
+from dnaf.io.images import load_rgb
 from dnaf.pipeline import Guidance
 from dnaf.reports.comparison_grid import spread_rows
 from dnaf.sampling.shards import pairs_to_sample
@@ -47,8 +48,7 @@ def applications_figure(
         source_image = load_rgb(root / index.images.at[source, "path"], dnaf.size)
         person = load_rgb(root / index.images.at[target, "path"], dnaf.size)
         garment = load_rgb(root / index.images.at[garment_name, "path"], dnaf.size)
-        with Image.open(root / "parts" / f"{Path(target).stem}.png") as parts:
-            labels = np.asarray(parts.resize((dnaf.size[1], dnaf.size[0]), Image.Resampling.NEAREST))
+        labels = load_part_map(part_map_file(part_maps(root), target), dnaf.size)
         mask = labels == UPPER_GARMENT
         moved, _ = dnaf.transfer(source_image, keypoints, seed, steps, guidance)
         dressed, _ = dnaf.try_on(person, garment, mask, keypoints, seed, steps, guidance)
