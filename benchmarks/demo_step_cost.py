@@ -1,7 +1,7 @@
 """Cost of one training step of the demo's four models (DNAF and its ablations), by pixel patch.
 
-Builds the demo experiment's tiny DNAF (random weights) with the ablation switches of the workflow
-(pose only; no noise-aware feature; no injectors; full) and times forward + backward + AdamW of
+Builds the demo experiment's tiny DNAF (random weights), and each ablation of the config
+(``ablations.variants``: pose only, no noise-aware feature, no injectors) and times forward + backward + AdamW of
 one batch at the demo's training size, on random data, at one thread (how the demo trains them).
 Prints one JSON line: seconds per step for each model and patch size, and each model's cost
 relative to pose only.
@@ -21,17 +21,10 @@ from dnaf.config import Config
 from dnaf.models.build import build_tiny
 from dnaf.training.step import DiffusionLoss
 
-MODELS = {
-    "pose-only": {"noise_aware": False, "injectors": False},
-    "no-noise-aware": {"noise_aware": False},
-    "no-injectors": {"injectors": False},
-    "dnaf": {},
-}
 
-
-def step_seconds(patch: int, switches: dict, repeats: int) -> float:
-    experiment = Config().experiments.demo
-    model_config = experiment.model.model_copy(update={"pixel_patch": patch, **switches})
+def step_seconds(patch: int, ablation: str | None, repeats: int) -> float:
+    experiment = Config().experiment("demo", ablation)
+    model_config = experiment.model.model_copy(update={"pixel_patch": patch})
     size = tuple(experiment.train.resolution)
     model, scheduler = build_tiny(model_config, size)
     scheduler = type(scheduler).from_config(scheduler.config, prediction_type=experiment.train.prediction_type)
@@ -62,7 +55,8 @@ def main() -> None:
     torch.manual_seed(0)
     result = {}
     for patch in args.patches:
-        seconds = {name: step_seconds(patch, switches, args.repeats) for name, switches in MODELS.items()}
+        runs = {name: name for name in Config().ablations.variants} | {"dnaf": None}
+        seconds = {name: step_seconds(patch, ablation, args.repeats) for name, ablation in runs.items()}
         result[f"patch_{patch}"] = {
             "step_s": {k: round(v, 3) for k, v in seconds.items()},
             "relative_to_pose_only": {k: round(v / seconds["pose-only"], 2) for k, v in seconds.items()},

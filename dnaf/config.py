@@ -186,6 +186,38 @@ class RehearsalConfig(StrictModel):
     """The checkpoint a second training starts from; it must end with the same weights."""
 
 
+MAIN_RUN = "main"
+"""The name of the main run (no key replaced) in ``ablations.training_order``."""
+
+
+class AblationsConfig(StrictModel):
+    """Ablations: the experiment with some keys replaced, each trained, sampled and scored beside
+    the main run (results/<dataset>/ablations/<name>). The workflow, dvc.yaml, the benchmarks and
+    the tests read them from here."""
+
+    variants: dict[str, dict[str, Any]] = Field(
+        default_factory=lambda: {
+            "pose-only": {"model": {"noise_aware": False, "injectors": False}},
+            "no-noise-aware": {"model": {"noise_aware": False}},
+            "no-injectors": {"model": {"injectors": False}},
+        }
+    )
+    """Name -> the experiment keys it replaces (a partial experiment: model:, train:, sample:)."""
+    training_order: tuple[str, ...] = (MAIN_RUN, "no-injectors", "no-noise-aware", "pose-only")
+    """Every run ('main' and each variant) once, from the longest training to the shortest: started
+    in this order, parallel lanes finish close together."""
+
+    @model_validator(mode="after")
+    def _names(self) -> AblationsConfig:
+        _check_names(self.variants, "ablation")
+        if MAIN_RUN in self.variants:
+            raise ValueError(f"{MAIN_RUN!r} names the main run; an ablation needs another name")
+        runs = [MAIN_RUN, *self.variants]
+        if sorted(self.training_order) != sorted(runs):
+            raise ValueError(f"training_order {list(self.training_order)} must list each of {runs} once")
+        return self
+
+
 class Config(StrictModel):
     """The whole configuration of a dnaf run."""
 
@@ -194,8 +226,36 @@ class Config(StrictModel):
     datasets: Datasets = Datasets()
     experiments: Experiments = Experiments()
     launch: LaunchConfig = LaunchConfig()
+    ablations: AblationsConfig = AblationsConfig()
     rehearsal: RehearsalConfig | None = None
     """Set by config/rehearsal.yaml only."""
+
+    def experiment(self, dataset: str, ablation: str | None = None) -> Experiment:
+        """The experiment of ``dataset``, with the keys of ``ablation`` replaced when given."""
+        experiment = self.experiments.get(dataset)
+        if ablation is None:
+            return experiment
+        if ablation not in self.ablations.variants:
+            raise ConfigError(f"unknown ablation {ablation!r}; expected one of {sorted(self.ablations.variants)}")
+        return Experiment.model_validate(
+            deep_merge(experiment.model_dump(mode="json"), self.ablations.variants[ablation])
+        )
+
+    @model_validator(mode="after")
+    def _ablations_fit(self) -> Config:
+        """Every ablation gives a valid experiment for every dataset (unknown keys named)."""
+        problems = []
+        for name, overrides in self.ablations.variants.items():
+            for dataset in self.experiments.names():
+                merged = deep_merge(self.experiments.get(dataset).model_dump(mode="json"), overrides)
+                try:
+                    Experiment.model_validate(merged)
+                except ValidationError as error:
+                    problems += [f"ablations.variants.{name}: {_key(item)}: {_reason(item)}" for item in error.errors()]
+                    break  # the same keys fail for every dataset
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _rehearsal(self) -> Config:
@@ -249,13 +309,16 @@ class Config(StrictModel):
         return {**data, "experiments": {**experiments, **missing}}
 
 
+def _key(item: dict) -> str:
+    return ".".join(str(part) for part in item["loc"]) or "<top level>"
+
+
+def _reason(item: dict) -> str:
+    return "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+
+
 def _format_errors(source: str, error: ValidationError) -> str:
-    lines = []
-    for item in error.errors():
-        key = ".".join(str(part) for part in item["loc"]) or "<top level>"
-        reason = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
-        lines.append(f"{source}: {key}: {reason}")
-    return "\n".join(lines)
+    return "\n".join(f"{source}: {_key(item)}: {_reason(item)}" for item in error.errors())
 
 
 def parse_config(documents: list[tuple[str, dict[str, Any]]]) -> Config:

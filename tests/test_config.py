@@ -119,3 +119,36 @@ def test_the_rehearsal_differs_from_the_paper_recipe_only_where_its_layer_says()
         "evaluate.allow_download",
     }, changed  # fmt: skip
     assert config.datasets.get("rehearsal").image_size == config.datasets.deepfashion.image_size
+
+
+def test_an_ablation_replaces_only_its_keys_and_a_layer_adds_one(tmp_path):
+    config = Config()
+    ablated = config.experiment("demo", "no-noise-aware")
+    assert ablated.model.noise_aware is False and ablated.model.injectors is True
+    assert ablated.model_copy(update={"model": config.experiments.demo.model}) == config.experiments.demo
+    layer = tmp_path / "a.yaml"
+    layer.write_text(
+        "ablations:\n  variants:\n    short: {train: {max_steps: 10}}\n"
+        "  training_order: [main, no-injectors, no-noise-aware, pose-only, short]\n"
+    )
+    config = load_config([layer])
+    assert set(config.ablations.variants) == {"pose-only", "no-noise-aware", "no-injectors", "short"}
+    assert config.experiment("market", "short").train.max_steps == 10
+    with pytest.raises(ConfigError, match="unknown ablation 'long'"):
+        config.experiment("demo", "long")
+
+
+@pytest.mark.parametrize(
+    ("layer", "message"),
+    [
+        ("ablations:\n  variants:\n    typo: {model: {noise_awar: false}}\n  training_order: [main, no-injectors, "
+         "no-noise-aware, pose-only, typo]\n", r"ablations\.variants\.typo: model\.noise_awar: unknown key"),
+        ("ablations:\n  training_order: [main, pose-only]\n", r"training_order .* must list each of"),
+        ("ablations:\n  variants:\n    main: {}\n", "names the main run"),
+    ],
+)  # fmt: skip
+def test_bad_ablations_are_rejected_with_the_key(tmp_path, layer, message):
+    path = tmp_path / "a.yaml"
+    path.write_text(layer)
+    with pytest.raises(ConfigError, match=message):
+        load_config([path])

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from dnaf.config import Config
+
 from .conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -118,9 +120,8 @@ def test_demo_target_scores_dnaf_the_ablations_and_the_baseline(workflow_copy):
     import yaml
 
     schema = yaml.safe_load((REPO / "workflow/schemas/metrics.schema.yaml").read_text())
-    runs = {"": "DNAF", "/ablations/pose-only": "DNAF, ablation pose-only",
-            "/ablations/no-noise-aware": "DNAF, ablation no-noise-aware",
-            "/ablations/no-injectors": "DNAF, ablation no-injectors",
+    ablations = Config().ablations.variants  # the config owns the list
+    runs = {"": "DNAF", **{f"/ablations/{name}": f"DNAF, ablation {name}" for name in ablations},
             "/baselines/copy-source": "copy source (baseline)"}  # fmt: skip
     for variant, method in runs.items():
         metrics = json.loads((workflow_copy / f"results/demo{variant}/metrics.json").read_text())
@@ -133,13 +134,9 @@ def test_demo_target_scores_dnaf_the_ablations_and_the_baseline(workflow_copy):
             "upper",
             "lower",
         }
-    for name, switches in {
-        "pose-only": (False, False),
-        "no-noise-aware": (False, True),
-        "no-injectors": (True, False),
-    }.items():
+    for name in ablations:  # each trained with its keys replaced, the others kept
         record = json.loads((workflow_copy / f"results/demo/ablations/{name}/train/model/dnaf_model.json").read_text())
-        assert (record["model"]["noise_aware"], record["model"]["injectors"]) == switches, name
+        assert record["model"] == Config().experiment("demo", name).model.model_dump(mode="json"), name
     swap = json.loads((workflow_copy / "results/demo/swap/swap.json").read_text())
     assert (
         swap["pairs"] == 4 and swap["error_vs_truth"] >= 0 and (workflow_copy / "results/demo/swap/swap.png").is_file()

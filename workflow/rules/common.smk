@@ -3,23 +3,19 @@ import os
 import re
 from pathlib import PurePosixPath
 
+from dnaf.config import MAIN_RUN
+from dnaf.core.settings import deep_merge
 from dnaf.metrics.protocols import real_stats_cache
 
 DATASETS = tuple(config["datasets"])
 """deepfashion, market, demo and any dataset a config layer defines."""
 
 
-# Runs of one dataset: the main run (variant ""), ablations (the same experiment with some keys
-# changed, each trained and sampled in results/{dataset}/ablations/<name>) and baselines that need
-# no model (results/{dataset}/baselines/<name>, scored like the runs).
-ABLATIONS = {
-    "pose-only": {"model": {"noise_aware": False, "injectors": False}},
-    "no-noise-aware": {"model": {"noise_aware": False}},
-    "no-injectors": {"model": {"injectors": False}},
-}
-TRAINING_ORDER = ("", "no-injectors", "no-noise-aware", "pose-only")
-"""Models from the longest training to the shortest (measured: 8.4, 6.7, 5.5, 4.3 min on the demo);
-started in this order, two parallel lanes finish close together."""
+# Runs of one dataset: the main run (variant ""), ablations (config ablations.variants: the same
+# experiment with some keys replaced, each trained and sampled in results/{dataset}/ablations/<name>)
+# and baselines that need no model (results/{dataset}/baselines/<name>, scored like the runs).
+ABLATIONS = tuple(config["ablations"]["variants"])
+TRAINING_ORDER = tuple(config["ablations"]["training_order"])
 BASELINES = ("copy-source",)
 MODEL_VARIANT = f"(/ablations/({'|'.join(ABLATIONS)}))?"
 SCORED_VARIANT = f"(/ablations/({'|'.join(ABLATIONS)})|/baselines/({'|'.join(BASELINES)}))?"
@@ -34,10 +30,8 @@ def variant_kind(variant):
 
 
 def training_priority(variant):
-    """Snakemake priority of a training job: the longest first (TRAINING_ORDER)."""
-    name = variant_kind(variant)[1]
-    if name not in TRAINING_ORDER:
-        raise ValueError(f"ablation {name!r} is missing from TRAINING_ORDER in workflow/rules/common.smk")
+    """Snakemake priority of a training job: the longest first (ablations.training_order)."""
+    name = variant_kind(variant)[1] or MAIN_RUN
     return len(TRAINING_ORDER) - TRAINING_ORDER.index(name)
 
 
@@ -95,13 +89,6 @@ def dataset_json(dataset):
     return config_json(("datasets", dataset))
 
 
-def _merged(base, override):
-    merged = dict(base)
-    for key, value in override.items():
-        merged[key] = _merged(base[key], value) if isinstance(value, dict) else value
-    return merged
-
-
 def experiment_json(dataset, variant=""):
     """The dataset's and experiment's config without its evaluate part (scoring settings never
     retrain or resample a model); an ablation's keys replace the experiment's."""
@@ -109,8 +96,8 @@ def experiment_json(dataset, variant=""):
     del document["experiments"][dataset]["evaluate"]
     kind, name = variant_kind(variant)
     if kind == "ablations":
-        overrides = ABLATIONS[name]
-        document["experiments"][dataset] = _merged(document["experiments"][dataset], overrides)
+        overrides = config["ablations"]["variants"][name]
+        document["experiments"][dataset] = deep_merge(document["experiments"][dataset], overrides)
     return json.dumps(document, sort_keys=True)
 
 
