@@ -126,7 +126,7 @@ def test_cli_transfer_each_pose_source_and_determinism(tmp_path, pictures, model
     result = run_cli(*common, "--pose-json", wrong, "--out", tmp_path / "x.png")
     assert result.code == 1 and "19 keypoints; expected 18" in result.text
     result = run_cli(*common, "--pose-name", "p.jpg", "--out", tmp_path / "x.png")
-    assert result.code == 1 and "--pose-name needs --index" in result.text
+    assert result.code == 2 and "--pose-name needs --index" in result.text
     assert not (tmp_path / "x.png").exists()
 
 

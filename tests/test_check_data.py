@@ -155,7 +155,11 @@ def test_empty_split(run_cli, demo_copy):
     _write_rows(demo_copy, "fasion-resize-pairs-test.csv", ["from,to"])
     result = _check(run_cli, demo_copy)
     assert result.code == 1
-    assert "ERROR test split: has no pairs" in result.errors()
+    # named by the file that lists the pairs, which the user can open
+    assert (
+        "ERROR fasion-resize-pairs-test.csv: the test split has no usable pair (no rows, or every row rejected "
+        "above)" in result.errors()
+    )
 
 
 def test_image_of_the_wrong_size(run_cli, demo_copy):
@@ -240,8 +244,9 @@ def test_real_market_files_parse_in_seconds(run_cli, real_fixtures, tmp_path):
         [
             "ERROR market-annotation-train.csv: file is missing",
             "ERROR market-pairs-train.csv: file is missing",
-            "ERROR train split: has no images",
-            "ERROR train split: has no pairs",
+            "ERROR market-annotation-train.csv: the train split has no usable image (no rows, or every row rejected "
+            "above)",
+            "ERROR market-pairs-train.csv: the train split has no usable pair (no rows, or every row rejected above)",
         ]
     )
     assert result.code == 1

@@ -13,6 +13,7 @@ import yaml
 from PIL import Image
 
 from dnaf.config import Config
+from dnaf.core.errors import UsageError
 from dnaf.data.load import inspect_dataset
 from dnaf.io.images import load_rgb
 from dnaf.metrics.config import EvaluateConfig
@@ -100,7 +101,7 @@ def test_auto_naming_understands_each_convention(demo, tmp_path):
     assert len(match_folder(tmp_path / "custom", pairs, custom)[0]) == len(pairs)
     with pytest.raises(EvaluationInputError, match="no file is named after a test pair"):
         match_folder(tmp_path / "custom", pairs)
-    with pytest.raises(EvaluationInputError, match="neither a preset"):
+    with pytest.raises(UsageError, match="neither a preset"):
         match_folder(tmp_path / "custom", pairs, "{source}-only")
 
 

@@ -20,6 +20,7 @@ from PIL import Image
 
 from dnaf.applications.framing import Fit, fit_image
 from dnaf.core.device import default_device
+from dnaf.core.errors import DataError
 from dnaf.io.tensors import to_tensor, to_uint8
 from dnaf.models.saving import load_model, model_image_size
 from dnaf.pipeline import DNAFPipeline, Guidance, SamplerName, make_sampler
@@ -101,7 +102,7 @@ class DNAF:
         if mask.ndim == 3:
             mask = mask.max(axis=2)
         if mask.shape[:2] != person.shape[:2]:
-            raise ValueError(f"the mask is {mask.shape[0]}x{mask.shape[1]}, the person image "
+            raise DataError(f"the mask is {mask.shape[0]}x{mask.shape[1]}, the person image "
                              f"{person.shape[0]}x{person.shape[1]}: they must match")  # fmt: skip
         fitted_person, framing = fit_image(person, self.size, fit)
         mask_rgb = np.repeat(((mask > 0) * 255).astype(np.uint8)[..., None], 3, axis=2)

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
+from dnaf.core.errors import DataError
 from dnaf.data.index import DatasetIndex
 from dnaf.data.keypoints import MISSING, NUM_KEYPOINTS, pixel_to_normalised
 
 
-class PoseError(ValueError):
+class PoseError(DataError):
     """A pose input that cannot be used; the message names the file and the problem."""
 
 

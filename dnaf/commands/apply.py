@@ -6,8 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
-from dnaf.commands.common import EXIT_DATA, EXIT_OK, logger
+from dnaf.commands.common import Verbs, logger, size
 from dnaf.config import Config
+from dnaf.core.errors import EXIT_OK, DataError, UsageError
 from dnaf.io.atomic import atomic_write, atomic_write_bytes
 
 
@@ -19,9 +20,9 @@ def _read_picture(path: Path, what: str):
     try:
         return load_rgb(path)
     except FileNotFoundError:
-        raise ValueError(f"{what} {path}: no such file") from None
+        raise DataError(f"{what} {path}: no such file") from None
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise ValueError(f"{what} {path}: not a readable image ({type(error).__name__})") from None
+        raise DataError(f"{what} {path}: not a readable image ({type(error).__name__})") from None
 
 
 def _keypoints(args: argparse.Namespace, config: Config):
@@ -33,7 +34,7 @@ def _keypoints(args: argparse.Namespace, config: Config):
     if args.pose_row:
         return from_annotation_row(args.pose_row, frame), {"pose": args.pose_row, "pose_frame": list(frame)}
     if args.index is None:
-        raise ValueError("--pose-name needs --index (an index folder written by dnaf index-data)")
+        raise UsageError("--pose-name needs --index (an index folder written by dnaf index-data)")
     return from_index(args.index, args.pose_name), {"pose": f"{args.index}:{args.pose_name}"}
 
 
@@ -56,14 +57,8 @@ def _engine(args: argparse.Namespace, config: Config):
 
 
 def transfer(args: argparse.Namespace, config: Config) -> int:
-    from dnaf.applications.poses import PoseError
-
-    try:
-        keypoints, pose_record = _keypoints(args, config)
-        source = _read_picture(args.source, "source image")
-    except (PoseError, ValueError) as error:
-        logger.error("%s", error)
-        return EXIT_DATA
+    keypoints, pose_record = _keypoints(args, config)
+    source = _read_picture(args.source, "source image")
     dnaf, guidance, steps = _engine(args, config)
     image, record = dnaf.transfer(source, keypoints, args.seed, steps, guidance, args.fit)
     _write(args.out, image, {**record, "source": str(args.source), **pose_record})
@@ -72,18 +67,12 @@ def transfer(args: argparse.Namespace, config: Config) -> int:
 
 
 def try_on(args: argparse.Namespace, config: Config) -> int:
-    from dnaf.applications.poses import PoseError
-
-    try:
-        keypoints, pose_record = _keypoints(args, config)
-        person = _read_picture(args.person, "person image")
-        garment = _read_picture(args.garment, "garment image")
-        mask = _read_picture(args.mask, "mask image")
-        dnaf, guidance, steps = _engine(args, config)
-        image, record = dnaf.try_on(person, garment, mask, keypoints, args.seed, steps, guidance, args.fit)
-    except (PoseError, ValueError) as error:
-        logger.error("%s", error)
-        return EXIT_DATA
+    keypoints, pose_record = _keypoints(args, config)
+    person = _read_picture(args.person, "person image")
+    garment = _read_picture(args.garment, "garment image")
+    mask = _read_picture(args.mask, "mask image")
+    dnaf, guidance, steps = _engine(args, config)
+    image, record = dnaf.try_on(person, garment, mask, keypoints, args.seed, steps, guidance, args.fit)
     _write(args.out, image, {**record, "person": str(args.person), "garment": str(args.garment),
                              "mask": str(args.mask), **pose_record})  # fmt: skip
     logger.info("%s wearing %s inside %s -> %s", args.person, args.garment, args.mask, args.out)
@@ -102,3 +91,54 @@ def applications_figure(args: argparse.Namespace, config: Config) -> int:
     atomic_write_bytes(args.out, encode_image(picture))
     logger.info("applications figure (%d rows) in %s", args.count, args.out)
     return EXIT_OK
+
+
+def _application_options(sub: argparse.ArgumentParser, pose_of: str) -> None:
+    sub.add_argument(
+        "--dataset",
+        default="deepfashion",
+        metavar="NAME",
+        help="whose skeleton size, pose frame and sampling settings to use (default: %(default)s)",
+    )
+    sub.add_argument("--model", type=Path, required=True, help="trained model folder (train's out/model)")
+    pose = sub.add_mutually_exclusive_group(required=True)
+    pose.add_argument("--pose-json", type=Path, help=f"{pose_of}: OpenPose JSON (people[0].pose_keypoints_2d)")
+    pose.add_argument("--pose-row", help=f"{pose_of}: annotation row '[y0..y17]: [x0..x17]' (-1 = missing)")
+    pose.add_argument("--pose-name", help=f"{pose_of}: the keypoints of this image of --index")
+    sub.add_argument("--pose-frame", type=size,
+                     help="HEIGHTxWIDTH the pose pixels refer to (default: the dataset's image size)")  # fmt: skip
+    sub.add_argument("--index", type=Path, help="index folder, for --pose-name")
+    sub.add_argument(
+        "--fit",
+        choices=["pad", "resize", "crop"],
+        default="pad",
+        help="how pictures reach the model's frame (default: %(default)s with white, keeping the aspect)",
+    )
+    sub.add_argument("--seed", type=int, default=0)
+    sub.add_argument("--steps", type=int, help="sampling steps (default: the experiment's sample.steps)")
+    sub.add_argument("--out", type=Path, required=True, help="PNG file (+ a .json record beside it)")
+
+
+def register(verbs: Verbs) -> None:
+    sub = verbs.add("transfer", transfer, "show any picture (person or artwork) in a target pose")
+    sub.add_argument("--source", type=Path, required=True, help="the appearance: a photo or an artwork")
+    _application_options(sub, "target pose")
+
+    sub = verbs.add(
+        "try-on", try_on, "appearance transfer: repaint the masked region of a person with a garment's look"
+    )
+    sub.add_argument("--person", type=Path, required=True)
+    sub.add_argument("--garment", type=Path, required=True, help="the appearance reference (any picture)")
+    sub.add_argument("--mask", type=Path, required=True, help="same size as --person; white = the region to replace")
+    _application_options(sub, "the person's pose")
+
+    sub = verbs.add(
+        "applications-figure", applications_figure, "demo figure: transfer, try-on and artwork on test pairs"
+    )
+    sub.add_argument("--dataset", default="demo", metavar="NAME", help="a synthetic dataset (needs its part maps)")
+    sub.add_argument("--root", type=Path, help="dataset root (default: the config's)")
+    sub.add_argument("--model", type=Path, required=True)
+    sub.add_argument("--index", type=Path, required=True)
+    sub.add_argument("--count", type=int, default=4, help="rows")
+    sub.add_argument("--steps", type=int, help="sampling steps (default: the experiment's sample.steps)")
+    sub.add_argument("--out", type=Path, required=True, help="PNG file")

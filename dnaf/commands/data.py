@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
-from dnaf.commands.common import EXIT_DATA, EXIT_OK, EXIT_USAGE, dataset_and_root, logger, report_problems, workers
+from dnaf.commands.common import Verbs, dataset_and_root, dataset_options, logger, report_problems, size, workers
 from dnaf.config import Config
+from dnaf.core.errors import EXIT_OK, DataError, UsageError
 from dnaf.io.atomic import atomic_write
 
 
@@ -57,13 +59,9 @@ def check_data(args: argparse.Namespace, config: Config) -> int:
             counts["pairs"],
         )
     if log.errors:
-        logger.error(
-            "%s: %d error(s), %d warning(s): the dataset is not usable as it is",
-            root,
-            len(log.errors),
-            len(log.warnings),
+        raise DataError(
+            f"{root}: {len(log.errors)} error(s), {len(log.warnings)} warning(s): the dataset is not usable as it is"
         )
-        return EXIT_DATA
     logger.info(
         "%s: no errors, %d warning(s) (%.1f s)",
         root,
@@ -80,12 +78,7 @@ def index_data(args: argparse.Namespace, config: Config) -> int:
     index, log = inspect_dataset(dataset, root, workers=workers(args, config), decode=False)
     if log.errors:
         report_problems(log)
-        logger.error(
-            "not indexing %s: %d error(s); run 'dnaf check-data' for the full report",
-            root,
-            len(log.errors),
-        )
-        return EXIT_DATA
+        raise DataError(f"not indexing {root}: {len(log.errors)} error(s); run 'dnaf check-data' for the full report")
     index.save(args.out)
     logger.info(
         "indexed %d images and %d pairs into %s",
@@ -136,22 +129,45 @@ def make_demo_data(args: argparse.Namespace, config: Config) -> int:
     dataset = config.datasets.get(args.dataset)
     synthetic = dataset.synthetic
     if synthetic is None:
-        logger.error("datasets.%s has no synthetic: section: it is not generated but read from %s", args.dataset,
-                     dataset.root)  # fmt: skip
-        return EXIT_USAGE
+        raise UsageError(f"datasets.{args.dataset} has no synthetic: section: it is not generated but read from "
+                         f"{dataset.root}")  # fmt: skip
     if args.seed is not None:
         synthetic = synthetic.model_copy(update={"seed": args.seed})
     layout = args.layout or ("nted" if dataset.format == "deepfashion-nted" else "csv")
-    try:
-        write_demo_dataset(
-            args.out,
-            synthetic,
-            dataset.image_size,
-            layout,
-            workers(args, config),
-            args.overwrite,
-        )
-    except FileExistsError as error:
-        logger.error("%s", error)
-        return EXIT_USAGE
+    write_demo_dataset(args.out, synthetic, dataset.image_size, layout, workers(args, config), args.overwrite)
     return EXIT_OK
+
+
+def register(verbs: Verbs) -> None:
+    sub = verbs.add("check-data", check_data, "check a raw dataset and report every problem at once")
+    dataset_options(sub)
+    sub.add_argument("--report", type=Path, help="also write the report as JSON here")
+    sub.add_argument("--skip-images", action="store_true", help="check the annotation files only")
+
+    sub = verbs.add("index-data", index_data, "write the canonical index (images.csv, pairs.csv)")
+    dataset_options(sub)
+    sub.add_argument("--out", type=Path, required=True, help="folder for images.csv and pairs.csv")
+
+    sub = verbs.add("render-poses", render_poses, "render every image's OpenPose skeleton into a cache folder")
+    dataset_options(sub, root=False)
+    sub.add_argument("--index", type=Path, required=True, help="folder with images.csv (from index-data)")
+    sub.add_argument("--out", type=Path, required=True, help="cache folder")
+    sub.add_argument("--size", type=size, help="HEIGHTxWIDTH (default: the dataset's skeleton_size)")
+
+    sub = verbs.add("preview-data", preview_data, "draw a contact sheet of images with their skeletons over them")
+    dataset_options(sub)
+    sub.add_argument("--index", type=Path, required=True, help="folder with images.csv (from index-data)")
+    sub.add_argument("--out", type=Path, required=True, help="PNG file to write")
+    sub.add_argument("--count", type=int, default=16)
+    sub.add_argument("--split", choices=["train", "test"], default="test")
+    sub.add_argument("--seed", type=int, default=0)
+    sub.add_argument("--tile-height", type=int, default=256)
+
+    sub = verbs.add("make-demo-data", make_demo_data, "write the synthetic demo dataset in a DeepFashion layout")
+    sub.add_argument("--out", type=Path, required=True)
+    sub.add_argument(
+        "--dataset", default="demo", metavar="NAME", help="a dataset with a synthetic: section (default: demo)"
+    )
+    sub.add_argument("--seed", type=int, help="default: datasets.<name>.synthetic.seed")
+    sub.add_argument("--layout", choices=["csv", "nted"], help="default: from datasets.<name>.format")
+    sub.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")

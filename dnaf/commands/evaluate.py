@@ -7,16 +7,16 @@ import json
 from pathlib import Path
 
 from dnaf.commands.common import (
-    EXIT_DATA,
-    EXIT_OK,
-    EXIT_USAGE,
+    Verbs,
     dataset_and_root,
+    dataset_options,
     logger,
     report_problems,
     scoring_size,
     workers,
 )
 from dnaf.config import Config
+from dnaf.core.errors import EXIT_OK, DataError, DnafError, UsageError
 from dnaf.data.parts import part_maps
 from dnaf.io.atomic import atomic_write
 from dnaf.metrics.protocols import real_stats_cache
@@ -35,21 +35,16 @@ def _part_maps(config: Config, dataset: str, root: Path) -> Path | None:
 
 def score(args: argparse.Namespace, config: Config) -> int:
     from dnaf.data.index import DatasetIndex
-    from dnaf.metrics.inputs import EvaluationInputError
     from dnaf.metrics.scoring import score_images
 
     _, root = dataset_and_root(args, config)
     evaluate = config.experiments.get(args.dataset).evaluate
     size = scoring_size(config, args.dataset)
     manifest = _read_manifest(args.manifest)
-    try:
-        scores, lpips_reason = score_images(
-            DatasetIndex.load(args.index), root, args.samples, manifest, size, evaluate, progress=True,
-            parts=_part_maps(config, args.dataset, root),
-        )  # fmt: skip
-    except EvaluationInputError as error:
-        logger.error("%s", error)
-        return EXIT_DATA
+    scores, lpips_reason = score_images(
+        DatasetIndex.load(args.index), root, args.samples, manifest, size, evaluate, progress=True,
+        parts=_part_maps(config, args.dataset, root),
+    )  # fmt: skip
     with atomic_write(args.out) as handle:
         scores.to_csv(handle, index=False)
     record = {"size": list(size), "protocol": evaluate.protocol, "lpips_unavailable": lpips_reason,
@@ -64,7 +59,6 @@ def score(args: argparse.Namespace, config: Config) -> int:
 def fid_stats(args: argparse.Namespace, config: Config) -> int:
     from dnaf.data.index import DatasetIndex
     from dnaf.metrics.fid import load_fid_extractor
-    from dnaf.metrics.inputs import EvaluationInputError
     from dnaf.metrics.perceptual import MetricUnavailable
     from dnaf.metrics.real_stats import real_statistics
 
@@ -79,9 +73,6 @@ def fid_stats(args: argparse.Namespace, config: Config) -> int:
     except MetricUnavailable as error:
         logger.warning("%s", error)
         record = {"unavailable": str(error)}
-    except EvaluationInputError as error:
-        logger.error("%s", error)
-        return EXIT_DATA
     if args.out:
         with atomic_write(args.out) as handle:
             json.dump(record, handle, indent=2)
@@ -99,23 +90,17 @@ def _lpips_reason(score_files: list[Path]) -> str | None:
 
 
 def _finish(run, evaluate, size, cache, out: Path, scores=None, lpips_reason=None) -> int:
-    document = _evaluated(run, evaluate, size, cache, out, scores, lpips_reason)
-    return EXIT_OK if isinstance(document, dict) else EXIT_DATA
+    _evaluated(run, evaluate, size, cache, out, scores, lpips_reason)
+    return EXIT_OK
 
 
-def _evaluated(run, evaluate, size, cache, out: Path, scores=None, lpips_reason=None) -> dict | str:
-    """metrics.json written to ``out`` and returned; or why the inputs cannot be scored (logged)."""
+def _evaluated(run, evaluate, size, cache, out: Path, scores=None, lpips_reason=None) -> dict:
+    """metrics.json written to ``out`` and returned; a DataError says why the inputs cannot be scored."""
     from dnaf.metrics.evaluation import evaluate as run_evaluation
     from dnaf.metrics.evaluation import write_results
-    from dnaf.metrics.frechet import FidError
-    from dnaf.metrics.inputs import EvaluationInputError
     from dnaf.reports.table import summary_line
 
-    try:
-        document, scores = run_evaluation(run, evaluate, size, cache, scores, lpips_reason)
-    except (EvaluationInputError, FidError) as error:
-        logger.error("%s", error)
-        return str(error)
+    document, scores = run_evaluation(run, evaluate, size, cache, scores, lpips_reason)
     write_results(document, scores, out)
     logger.info("%s -> %s", summary_line(document), out)
     return document
@@ -144,7 +129,7 @@ def evaluate_folder(args: argparse.Namespace, config: Config) -> int:
     from dnaf.data.index import DatasetIndex
     from dnaf.data.load import inspect_dataset
     from dnaf.metrics.evaluation import Evaluation
-    from dnaf.metrics.inputs import EvaluationInputError, match_folder
+    from dnaf.metrics.inputs import match_folder
     from dnaf.sampling.shards import pairs_to_sample
 
     dataset, root = dataset_and_root(args, config)
@@ -155,14 +140,9 @@ def evaluate_folder(args: argparse.Namespace, config: Config) -> int:
         index, log = inspect_dataset(dataset, root, workers=workers(args, config), images=False)
         if log.errors:
             report_problems(log)
-            logger.error("%s: %d error(s) in the dataset; run 'dnaf check-data' for the full report", root,
-                         len(log.errors))  # fmt: skip
-            return EXIT_DATA
-    try:
-        manifest, pattern = match_folder(args.generated, pairs_to_sample(index), args.naming)
-    except EvaluationInputError as error:
-        logger.error("%s", error)
-        return EXIT_USAGE if args.naming != "auto" and "neither a preset" in str(error) else EXIT_DATA
+            raise DataError(f"{root}: {len(log.errors)} error(s) in the dataset; run 'dnaf check-data' for the full "
+                            "report")  # fmt: skip
+    manifest, pattern = match_folder(args.generated, pairs_to_sample(index), args.naming)
     logger.info("%s: %d images named '%s.<ext>'", args.generated, len(manifest), pattern)
     method = args.method or args.generated.name
     run = Evaluation(
@@ -188,14 +168,14 @@ def _every_protocol(run, evaluate, size, table: Path) -> int:
     for name in PROTOCOLS:  # a preset that cannot score this folder is listed with why; the others go on
         logger.info("protocol %s", name)
         preset = evaluate.model_copy(update={"protocol": name})
-        document = _evaluated(run, preset, size, real_stats_cache(run.dataset, name),
-                              table.parent / name / "metrics.json")  # fmt: skip
-        if isinstance(document, dict):
-            documents.append(document)
-        else:
-            refused[name] = document
+        try:
+            documents.append(_evaluated(run, preset, size, real_stats_cache(run.dataset, name),
+                                        table.parent / name / "metrics.json"))  # fmt: skip
+        except DnafError as error:
+            logger.error("%s", error)
+            refused[name] = str(error)
     if not documents:
-        return EXIT_DATA
+        raise DataError(f"{run.samples}: no protocol can score this folder (the reasons are above)")
     with atomic_write(table) as handle:
         handle.write(protocol_table(documents, refused))
     logger.info("%s scored under %d of %d protocols: %s", run.method, len(documents), len(PROTOCOLS), table)
@@ -208,8 +188,10 @@ def copy_source(args: argparse.Namespace, config: Config) -> int:
 
     _, root = dataset_and_root(args, config)
     manifest = write_copy_source(DatasetIndex.load(args.index), root, args.out)
-    with atomic_write(args.manifest) as handle:
-        manifest.to_csv(handle, index=False)
+    for path in (args.manifest, args.shard_manifest):  # a baseline is sampled as one shard
+        if path is not None:
+            with atomic_write(path) as handle:
+                manifest.to_csv(handle, index=False)
     logger.info("copy-source baseline: %d images in %s", len(manifest), args.out)
     return EXIT_OK
 
@@ -257,13 +239,11 @@ def compare(args: argparse.Namespace, config: Config) -> int:
     documents = [json.loads(path.read_text()) for path in args.metrics]
     datasets = {d["dataset"] for d in documents}
     if len(datasets) > 1:
-        logger.error("the results are of different datasets (%s): not comparable in one table", sorted(datasets))
-        return EXIT_USAGE
+        raise UsageError(f"the results are of different datasets ({sorted(datasets)}): not comparable in one table")
     presets = {d["protocol"].get("name") for d in documents}
     if len(presets) > 1:
-        logger.error("the results were scored under different protocols (%s): not comparable in one table; "
-                     "re-score with one (dnaf evaluate --protocol NAME)", sorted(map(str, presets)))  # fmt: skip
-        return EXIT_USAGE
+        raise UsageError(f"the results were scored under different protocols ({sorted(map(str, presets))}): not "
+                         "comparable in one table; re-score with one (dnaf evaluate --protocol NAME)")  # fmt: skip
     from dnaf.reports.swap_check import appearance_checks
 
     pose_only = json.loads(args.pose_only.read_text()) if args.pose_only else None
@@ -272,3 +252,85 @@ def compare(args: argparse.Namespace, config: Config) -> int:
         handle.write(markdown_table(documents) + appearance_checks(documents[0], pose_only, swap))
     logger.info("comparison of %d result(s) in %s", len(documents), args.out)
     return EXIT_OK
+
+
+def register(verbs: Verbs) -> None:
+    from dnaf.metrics.protocols import PROTOCOLS
+
+    sub = verbs.add("score", score, "per-image SSIM, SSIM_256, PSNR and LPIPS of generated images against the truth")
+    dataset_options(sub)
+    sub.add_argument("--index", type=Path, required=True)
+    sub.add_argument("--samples", type=Path, required=True, help="folder of generated images")
+    sub.add_argument("--manifest", type=Path, required=True, help="CSV with source, target, file")
+    sub.add_argument("--out", type=Path, required=True, help="CSV of scores (+ a .json beside it)")
+
+    sub = verbs.add(
+        "fid-stats", fid_stats, "FID statistics of the real set (all training images), computed once and cached"
+    )
+    dataset_options(sub)
+    sub.add_argument("--index", type=Path, required=True)
+    sub.add_argument("--cache", type=Path,
+                     help="statistics file (default: results/<dataset>/fid/real-<extractor>-<resize>-<batches>"
+                     ".safetensors)")  # fmt: skip
+    sub.add_argument("--out", type=Path, help="write the record (or why FID is unavailable) as JSON here")
+
+    sub = verbs.add("aggregate", aggregate, "per-shard scores + FID -> metrics.json (refuses inputs that do not fit)")
+    dataset_options(sub)
+    sub.add_argument("--index", type=Path, required=True)
+    sub.add_argument("--samples", type=Path, required=True, help="folder of generated images")
+    sub.add_argument("--manifest", type=Path, required=True, help="joined manifest (gather-samples)")
+    sub.add_argument("--scores", type=Path, nargs="+", required=True, help="the shards' score CSVs (dnaf score)")
+    sub.add_argument("--method", default="DNAF", help="name of the method in tables (default: DNAF)")
+    sub.add_argument("--stats-cache", type=Path, help="real-set FID statistics file (default: as fid-stats)")
+    sub.add_argument("--out", type=Path, required=True, help="metrics.json (per-image scores go beside it)")
+
+    sub = verbs.add("evaluate", evaluate_folder, "score ANY method's folder of generated images with this protocol")
+    dataset_options(sub)
+    sub.add_argument("--generated", type=Path, required=True, help="folder of generated test images")
+    sub.add_argument(
+        "--naming",
+        default="auto",
+        help="file naming: auto, dnaf, pidm, nted, cfld, or a pattern such as '{source}_2_{target}_vis'",
+    )
+    sub.add_argument("--index", type=Path, help="an index folder (default: read the dataset at --root)")
+    sub.add_argument("--method", help="name in tables (default: the folder name)")
+    sub.add_argument("--stats-cache", type=Path, help="real-set FID statistics file (default: as fid-stats)")
+    sub.add_argument("--protocol", choices=[*PROTOCOLS, "all"],
+                     help="evaluation preset (default: experiments.<dataset>.evaluate.protocol); all: every preset, "
+                     "one table")  # fmt: skip
+    sub.add_argument("--out", type=Path,
+                     help="metrics.json (default: results/<dataset>/evaluate/<method>/<protocol>/metrics.json); with "
+                     "--protocol all the table (default: .../<method>/protocols.md, each preset's metrics.json beside "
+                     "it)")  # fmt: skip
+
+    sub = verbs.add(
+        "copy-source", copy_source, "the copy-the-source baseline: each test pair's source image as its output"
+    )
+    dataset_options(sub)
+    sub.add_argument("--index", type=Path, required=True)
+    sub.add_argument("--out", type=Path, required=True, help="folder of images")
+    sub.add_argument("--manifest", type=Path, required=True, help="CSV with source, target, file")
+    sub.add_argument("--shard-manifest", type=Path, help="the same CSV again, as the baseline's only shard")
+
+    sub = verbs.add("compare-grid", compare_grid, "figure: pose | source | ground truth | each method's output")
+    dataset_options(sub)
+    sub.add_argument("--index", type=Path, required=True)
+    sub.add_argument("--poses", type=Path, required=True)
+    sub.add_argument("--manifest", type=Path, required=True, help="CSV with source, target, file")
+    sub.add_argument(
+        "--samples", nargs="+", required=True, metavar="[LABEL=]DIR", help="image folders, in column order"
+    )
+    sub.add_argument("--count", type=int, default=8, help="pairs (rows), spread over the test set")
+    sub.add_argument("--out", type=Path, required=True, help="PNG file")
+
+    sub = verbs.add("report", report, "self-contained HTML report: metrics table, protocol record, pictures")
+    sub.add_argument("--metrics", type=Path, nargs="+", required=True, help="metrics.json files, the main run first")
+    sub.add_argument("--picture", nargs="*", default=[], metavar="[CAPTION=]PNG", help="pictures to embed")
+    sub.add_argument("--title")
+    sub.add_argument("--out", type=Path, required=True, help="HTML file")
+
+    sub = verbs.add("compare", compare, "Markdown table of several metrics.json (one dataset)")
+    sub.add_argument("--metrics", type=Path, nargs="+", required=True, help="the main run first")
+    sub.add_argument("--pose-only", type=Path, help="metrics.json of the pose-only model: colour error ratio")
+    sub.add_argument("--swap", type=Path, help="swap.json of `dnaf swap-check`")
+    sub.add_argument("--out", type=Path, required=True)

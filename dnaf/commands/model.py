@@ -1,11 +1,13 @@
-"""Model verbs: train, sample, gather-samples, download-models."""
+"""Model verbs: train, sample, gather-samples, download-models, make-rehearsal-models, compare-models."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from dnaf.commands.common import EXIT_DATA, EXIT_OK, EXIT_USAGE, dataset_and_root, logger
+from dnaf.commands.common import Verbs, dataset_and_root, dataset_options, logger
 from dnaf.config import Config, train_setup
+from dnaf.core.errors import EXIT_OK, DataError, UsageError
 from dnaf.io.atomic import atomic_write
 
 
@@ -27,13 +29,9 @@ def sample(args: argparse.Namespace, config: Config) -> int:
     index = DatasetIndex.load(args.index)
     skeletons = SkeletonCache(index, args.poses, dataset.skeleton_size)
     sample_config = config.experiments.get(args.dataset).sample
-    try:
-        manifest = sample_shard(
-            args.model, index, root, skeletons, args.out, sample_config, args.shard, args.num_shards, args.replace_stale
-        )
-    except ValueError as error:  # another model's images in --out, or a bad shard number
-        logger.error("%s", error)
-        return EXIT_USAGE
+    manifest = sample_shard(
+        args.model, index, root, skeletons, args.out, sample_config, args.shard, args.num_shards, args.replace_stale
+    )
     if args.manifest:
         with atomic_write(args.manifest) as handle:
             manifest.to_csv(handle, index=False)
@@ -45,11 +43,7 @@ def gather_samples(args: argparse.Namespace, config: Config) -> int:
     from dnaf.data.index import DatasetIndex
     from dnaf.sampling.run import gather_samples as gather
 
-    try:
-        joined = gather(DatasetIndex.load(args.index), args.samples, args.manifests, args.out)
-    except ValueError as error:
-        logger.error("%s", error)
-        return EXIT_DATA
+    joined = gather(DatasetIndex.load(args.index), args.samples, args.manifests, args.out)
     logger.info("%d generated images, one per test pair, listed in %s", len(joined), args.out)
     return EXIT_OK
 
@@ -61,18 +55,15 @@ def download_models(args: argparse.Namespace, config: Config) -> int:
     model = config.experiments.get(args.dataset).model
     try:
         download(model.stable_diffusion, model.swin)
-    except MissingCheckpointError as error:
-        logger.error("%s", error)
-        return EXIT_DATA
+    except MissingCheckpointError:
+        raise
     except Exception as error:  # huggingface_hub raises many kinds (offline, HTTP, auth, disk)
-        logger.error(
-            "could not download the base models (%s: %s). This needs access to the Hugging Face Hub; "
-            "offline, copy stable-diffusion-v1-5 (diffusers format) and swin-base-patch4-window7-224 into %s "
-            "and %s from a machine that has them.",
-            type(error).__name__, str(error).splitlines()[0] if str(error) else "", model.stable_diffusion,
-            model.swin,
-        )  # fmt: skip
-        return EXIT_DATA
+        first_line = str(error).splitlines()[0] if str(error) else ""
+        raise DataError(
+            f"could not download the base models ({type(error).__name__}: {first_line}). This needs access to the "
+            "Hugging Face Hub; offline, copy stable-diffusion-v1-5 (diffusers format) and swin-base-patch4-window7-224 "
+            f"into {model.stable_diffusion} and {model.swin} from a machine that has them."
+        ) from error
     logger.info("base models ready in %s and %s", model.stable_diffusion, model.swin)
     return EXIT_OK
 
@@ -86,11 +77,10 @@ def make_rehearsal_models(args: argparse.Namespace, config: Config) -> int:
     experiment = config.experiments.get(args.dataset)
     model, evaluate = experiment.model, experiment.evaluate
     if model.base != "pretrained" or evaluate.inception_weights is None or evaluate.lpips_weights is None:
-        logger.error(
-            "experiments.%s needs model.base: pretrained and evaluate.inception_weights and lpips_weights set: they "
-            "say where the rehearsal's files go", args.dataset,
-        )  # fmt: skip
-        return EXIT_USAGE
+        raise UsageError(
+            f"experiments.{args.dataset} needs model.base: pretrained and evaluate.inception_weights and lpips_weights "
+            "set: they say where the rehearsal's files go"
+        )
     write_stable_diffusion(model.tiny, model.stable_diffusion, args.seed)
     write_swin(model.tiny, model.swin, args.seed)
     write_random_weights(evaluate.inception_weights, evaluate.lpips_weights, args.seed)
@@ -108,17 +98,59 @@ def compare_models(args: argparse.Namespace, config: Config) -> int:
 
     from dnaf.models.saving import weight_differences
 
-    try:
-        differences = weight_differences(args.first, args.second)
-    except FileNotFoundError as error:
-        logger.error("%s", error)
-        return EXIT_DATA
+    differences = weight_differences(args.first, args.second)
     with atomic_write(args.out) as handle:
         json.dump({"first": str(args.first), "second": str(args.second), "identical": not differences,
                    "differences": differences}, handle, indent=2)  # fmt: skip
     if differences:
-        logger.error("%s and %s differ in %d tensor(s), e.g. %s", args.first, args.second, len(differences),
-                     differences[0])  # fmt: skip
-        return EXIT_DATA
+        raise DataError(f"{args.first} and {args.second} differ in {len(differences)} tensor(s), e.g. "
+                        f"{differences[0]}")  # fmt: skip
     logger.info("%s and %s hold identical weights", args.first, args.second)
     return EXIT_OK
+
+
+def register(verbs: Verbs) -> None:
+    sub = verbs.add("train", train, "train DNAF (resumes from the newest checkpoint in --out)")
+    dataset_options(sub)
+    sub.add_argument("--index", type=Path, required=True, help="folder with images.csv and pairs.csv")
+    sub.add_argument("--poses", type=Path, required=True, help="skeleton cache folder (filled lazily if empty)")
+    sub.add_argument("--out", type=Path, required=True, help="run folder: model/, checkpoints/, logs, grids")
+    sub.add_argument(
+        "--resume-from", type=Path, help="a checkpoint folder to start from when --out has none (e.g. another run's)"
+    )
+
+    sub = verbs.add("sample", sample, "generate one shard of the test pairs")
+    dataset_options(sub)
+    sub.add_argument("--model", type=Path, required=True, help="trained model folder (train's out/model)")
+    sub.add_argument("--index", type=Path, required=True)
+    sub.add_argument("--poses", type=Path, required=True)
+    sub.add_argument("--out", type=Path, required=True, help="folder of generated images (shared by shards)")
+    sub.add_argument("--shard", type=int, default=0)
+    sub.add_argument("--num-shards", type=int, default=1)
+    sub.add_argument("--manifest", type=Path, help="write this shard's CSV (source, target, file, seed) here")
+    sub.add_argument("--replace-stale", action="store_true", help="delete images of another model/settings in --out")
+
+    sub = verbs.add("gather-samples", gather_samples, "check that every test pair has its generated image")
+    sub.add_argument("--index", type=Path, required=True)
+    sub.add_argument("--samples", type=Path, required=True, help="folder of generated images")
+    sub.add_argument("--manifests", type=Path, nargs="+", required=True, help="the shards' CSV files")
+    sub.add_argument("--out", type=Path, required=True, help="joined manifest CSV")
+
+    sub = verbs.add(
+        "download-models", download_models, "fetch SD1.5 and Swin-B into the config's model folders (online)"
+    )
+    sub.add_argument("--dataset", default="deepfashion", metavar="NAME",
+                     help="whose experiments.<dataset>.model folders to fill (default: deepfashion)")  # fmt: skip
+
+    sub = verbs.add(
+        "make-rehearsal-models",
+        make_rehearsal_models,
+        "write SEEDED RANDOM base models (SD1.5, Swin) and metric weights in the real formats, for a rehearsal",
+    )
+    sub.add_argument("--dataset", required=True, metavar="NAME", help="whose experiment names the files")
+    sub.add_argument("--seed", type=int, default=0)
+
+    sub = verbs.add("compare-models", compare_models, "are two saved models' weights identical? (exit 1 when not)")
+    sub.add_argument("first", type=Path, help="a model folder")
+    sub.add_argument("second", type=Path, help="another model folder")
+    sub.add_argument("--out", type=Path, required=True, help="JSON: identical, and every differing tensor")

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
-from dnaf.commands.common import EXIT_OK, EXIT_USAGE, dataset_and_root, logger, scoring_size
+from dnaf.commands.common import Verbs, dataset_and_root, dataset_options, logger, scoring_size
 from dnaf.config import Config
 from dnaf.core.device import default_device
+from dnaf.core.errors import EXIT_OK, UsageError
 from dnaf.data.parts import part_maps
 from dnaf.io.atomic import atomic_write, atomic_write_bytes
 from dnaf.models.saving import model_image_size
@@ -26,8 +28,8 @@ def swap_check(args: argparse.Namespace, config: Config) -> int:
 
     dataset, root = dataset_and_root(args, config)
     if dataset.synthetic is None:
-        logger.error("the swap check needs part label maps, which only the synthetic demo data has")
-        return EXIT_USAGE
+        raise UsageError(f"the swap check needs part label maps, which only synthetic data has; datasets."
+                         f"{args.dataset} is read from {dataset.root}")  # fmt: skip
     experiment = config.experiments.get(args.dataset)
     index = DatasetIndex.load(args.index)
     skeletons = SkeletonCache(index, args.poses, dataset.skeleton_size)
@@ -58,3 +60,15 @@ def swap_check(args: argparse.Namespace, config: Config) -> int:
         else "the outputs do NOT follow the source",
     )  # fmt: skip
     return EXIT_OK
+
+
+def register(verbs: Verbs) -> None:
+    sub = verbs.add(
+        "swap-check", swap_check, "sample the test pairs with another identity's source: do colours follow it?"
+    )
+    dataset_options(sub)
+    sub.add_argument("--model", type=Path, required=True, help="trained model folder")
+    sub.add_argument("--index", type=Path, required=True)
+    sub.add_argument("--poses", type=Path, required=True)
+    sub.add_argument("--samples", type=Path, help="the model's outputs with the true sources (a grid column)")
+    sub.add_argument("--out", type=Path, required=True, help="folder: images/, swap.json, swap_scores.csv, swap.png")

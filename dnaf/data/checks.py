@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from PIL import Image
 
-from dnaf.data.config import SPLITS, DatasetConfig, PublishedCounts
+from dnaf.data.config import SPLITS, DatasetConfig, PublishedCounts, Split
 from dnaf.data.index import DatasetIndex
 from dnaf.data.names import MARKET_JUNK_IDENTITIES
 from dnaf.data.problems import ProblemLog
@@ -77,12 +77,16 @@ def _pair_uses(index: DatasetIndex) -> dict[str, int]:
     return counts.astype(int).to_dict()
 
 
-def check_splits(index: DatasetIndex, log: ProblemLog) -> None:
+def check_splits(index: DatasetIndex, files: Callable[[Split], dict[str, str]], log: ProblemLog) -> None:
+    """Each split has images and pairs; an empty one is reported against the file that lists them
+    (``files(split)``: the layout's file names, with "list" or "annotation" and "pairs")."""
     for split in SPLITS:
+        named, why = files(split), "(no rows, or every row rejected above)"
         if not (index.images["split"] == split).any():
-            log.error(f"{split} split", "", "has no images")
+            listing = named.get("list", named.get("annotation"))
+            log.error(listing, "", f"the {split} split has no usable image {why}")
         if not (index.pairs["split"] == split).any():
-            log.error(f"{split} split", "", "has no pairs")
+            log.error(named["pairs"], "", f"the {split} split has no usable pair {why}")
 
 
 def check_disjoint_identities(index: DatasetIndex, log: ProblemLog) -> None:

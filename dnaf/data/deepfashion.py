@@ -1,4 +1,4 @@
-"""DeepFashion In-shop readers for the two layouts in circulation (PROTOCOL.md)."""
+"""DeepFashion In-shop readers for the two layouts in circulation (docs/data.md)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,11 @@ def csv_layout_files(split: Split) -> dict[str, str]:
         "annotation": f"fasion-resize-annotation-{split}.csv",
         "pairs": f"fasion-resize-pairs-{split}.csv",
     }
+
+
+def nted_layout_files(split: Split) -> dict[str, str]:
+    """The NTED/PIDM file names of one split."""
+    return {"list": f"{split}.lst", "pairs": f"{split}_pairs.txt"}
 
 
 def read_deepfashion_csv(config: DatasetConfig, root: Path, log: ProblemLog) -> DatasetIndex:
@@ -95,10 +100,10 @@ def read_deepfashion_nted(config: DatasetConfig, root: Path, log: ProblemLog) ->
     split_lists, pair_rows = {}, []
     for split in SPLITS:
         split_lists[split] = (
-            f"{split}.lst",
-            read_name_list(root / f"{split}.lst", root, log),
+            nted_layout_files(split)["list"],
+            read_name_list(root / nted_layout_files(split)["list"], root, log),
         )
-        pairs_file = f"{split}_pairs.txt"
+        pairs_file = nted_layout_files(split)["pairs"]
         for row in read_nted_pairs(root / pairs_file, root, log):
             located = Located(split, pairs_file, f"line {row.line}")
             try:

@@ -33,16 +33,6 @@ def pixel_to_normalised(yx: np.ndarray, frame: tuple[int, int]) -> np.ndarray:
     return xy
 
 
-def normalised_to_pixel(xy: np.ndarray, frame: tuple[int, int]) -> np.ndarray:
-    """Inverse of :func:`pixel_to_normalised`: (18, 2) (x, y) in [0, 1] -> (18, 2) integer (y, x)."""
-    xy = np.asarray(xy, dtype=np.float64)
-    height, width = frame
-    yx = np.stack([xy[:, 1] * height, xy[:, 0] * width], axis=1)
-    missing = np.isnan(yx).any(axis=1)
-    yx = np.where(missing[:, None], MISSING, np.rint(np.nan_to_num(yx))).astype(np.int64)
-    return yx
-
-
 MIRROR = (0, 1, 5, 6, 7, 2, 3, 4, 11, 12, 13, 8, 9, 10, 15, 14, 17, 16)
 """Joint order of the mirrored image: each right joint becomes the left one and vice versa."""
 

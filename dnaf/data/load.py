@@ -11,16 +11,17 @@ from dnaf.data.checks import (
     compare_counts,
 )
 from dnaf.data.config import DatasetConfig
-from dnaf.data.deepfashion import read_deepfashion_csv, read_deepfashion_nted
+from dnaf.data.deepfashion import csv_layout_files, nted_layout_files, read_deepfashion_csv, read_deepfashion_nted
 from dnaf.data.index import DatasetIndex
-from dnaf.data.market import read_market
+from dnaf.data.market import market_files, read_market
 from dnaf.data.problems import ProblemLog
 
 READERS = {
-    "deepfashion-csv": read_deepfashion_csv,
-    "deepfashion-nted": read_deepfashion_nted,
-    "market": read_market,
+    "deepfashion-csv": (read_deepfashion_csv, csv_layout_files),
+    "deepfashion-nted": (read_deepfashion_nted, nted_layout_files),
+    "market": (read_market, market_files),
 }
+"""Each format's reader and the names of its files per split."""
 
 
 def inspect_dataset(
@@ -39,8 +40,9 @@ def inspect_dataset(
     if not root.is_dir():
         log.error(str(root), "", "dataset root is not a directory")
         return DatasetIndex.empty(), log
-    index = READERS[config.format](config, root, log)
-    check_splits(index, log)
+    read, files = READERS[config.format]
+    index = read(config, root, log)
+    check_splits(index, files, log)
     if config.disjoint_identities:
         check_disjoint_identities(index, log)
     if config.published_counts is not None:

@@ -16,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 
+from dnaf.core.errors import UsageError
 from dnaf.core.version import __version__
 from dnaf.data.annotation_files import NTED_BORDER
 from dnaf.data.config import Split, SyntheticConfig
@@ -130,7 +131,7 @@ def write_demo_dataset(
 ) -> None:
     """Write the dataset into ``out`` (built beside it and renamed into place when complete)."""
     if out.exists() and any(out.iterdir()) and not overwrite:
-        raise FileExistsError(f"{out} exists and is not empty; pass --overwrite to replace it")
+        raise UsageError(f"{out} exists and is not empty; pass --overwrite to replace it")
     images = plan_images(config)
     pairs = plan_pairs(config, images)
     with atomic_folder(out) as staging:

@@ -12,10 +12,12 @@ import warnings
 import numpy as np
 from cleanfid.fid import frechet_distance as _clean_fid_distance
 
+from dnaf.core.errors import DataError
+
 logger = logging.getLogger(__name__)
 
 
-class FidError(ValueError):
+class FidError(DataError):
     """The Frechet distance cannot be computed from these sets; the message names them."""
 
 

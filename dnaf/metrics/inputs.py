@@ -21,6 +21,8 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image
 
+from dnaf.core.errors import DataError, UsageError
+
 PRESETS = {
     "dnaf": "{source}_2_{target}",
     "pidm": "{source}_2_{target}_vis",
@@ -32,7 +34,7 @@ ASPECT_TOLERANCE = 0.02
 SHOWN = 5
 
 
-class EvaluationInputError(ValueError):
+class EvaluationInputError(DataError):
     """Generated images that cannot be scored against the test pairs; lists every problem."""
 
     def __init__(self, where: str, problems: list[str]) -> None:
@@ -69,12 +71,9 @@ def match_folder(folder: Path, pairs: pd.DataFrame, naming: str = "auto") -> tup
     else:
         pattern = PRESETS.get(naming, naming)
         if "{source}" not in pattern or "{target}" not in pattern:
-            raise EvaluationInputError(
-                str(folder),
-                [
-                    f"naming {naming!r} is neither a preset ({', '.join(PRESETS)}) nor a pattern with "
-                    "{source} and {target}"
-                ],  # fmt: skip
+            raise UsageError(
+                f"--naming {naming!r} is neither a preset ({', '.join(PRESETS)}) nor a pattern with "
+                "{source} and {target}"
             )
         patterns = [pattern]
     best, best_rows = patterns[0], []

@@ -15,12 +15,14 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
+from dnaf.core.errors import DnafError
+
 logger = logging.getLogger(__name__)
 # lpips' AlexNet slices keep torchvision's feature indices: slice k holds these layers
 ALEXNET_SLICES = {1: range(0, 2), 2: range(2, 5), 3: range(5, 8), 4: range(8, 10), 5: range(10, 12)}
 
 
-class MetricUnavailable(RuntimeError):
+class MetricUnavailable(DnafError):
     """A metric cannot be computed here; the message says why and how to fix it."""
 
 

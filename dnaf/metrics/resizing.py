@@ -14,11 +14,12 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from dnaf.core.errors import DataError
 from dnaf.io.images import load_rgb, resize_rgb
 from dnaf.metrics.protocols import Resize
 
 
-class SizeMismatch(ValueError):
+class SizeMismatch(DataError):
     """An image that a protocol without resizing cannot use."""
 
 

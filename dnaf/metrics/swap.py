@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dnaf.core.errors import DataError
 from dnaf.data.index import DatasetIndex
 from dnaf.data.parts import load_part_map, part_map_file
 from dnaf.io.images import load_rgb
@@ -28,7 +29,7 @@ def swapped_pairs(pairs: pd.DataFrame, index: DatasetIndex) -> pd.DataFrame:
     identity = index.images.loc[pairs["source"], "identity"].to_numpy()
     count = len(pairs)
     if len(set(identity)) < 2:
-        raise ValueError("the swap check needs test pairs of at least two identities")
+        raise DataError("the swap check needs test pairs of at least two identities")
     chosen = []
     for i in range(count):
         j = (i + count // 2) % count
@@ -41,7 +42,7 @@ def swapped_pairs(pairs: pd.DataFrame, index: DatasetIndex) -> pd.DataFrame:
     )  # fmt: skip
     swapped["file"] = [output_name(s, t) for s, t in zip(swapped["source"], swapped["target"], strict=True)]
     if swapped["file"].duplicated().any():
-        raise ValueError(f"swapped pairs share an output file: {swapped['file'][swapped['file'].duplicated()].iloc[0]}")
+        raise DataError(f"swapped pairs share an output file: {swapped['file'][swapped['file'].duplicated()].iloc[0]}")
     return swapped
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from dnaf.core.errors import DataError
+
 logger = logging.getLogger(__name__)
 
 SD15_REPO = "stable-diffusion-v1-5/stable-diffusion-v1-5"
@@ -25,7 +27,7 @@ SWIN_FILES: tuple[tuple[tuple[str, ...], ...], ...] = ((("config.json",),), (("m
 _SD15_PATTERNS = ["unet/*", "vae/*", "text_encoder/*", "tokenizer/*", "scheduler/*", "model_index.json"]
 
 
-class MissingCheckpointError(FileNotFoundError):
+class MissingCheckpointError(DataError, FileNotFoundError):
     """The base model folders are missing files; the message lists all of them and the fix."""
 
 

@@ -16,6 +16,7 @@ from diffusers import AutoencoderKL, DDPMScheduler, T2IAdapter, UNet2DConditionM
 from safetensors.torch import load_file, save_file
 from transformers import SwinBackbone
 
+from dnaf.core.errors import DataError
 from dnaf.core.version import __version__
 from dnaf.io.atomic import atomic_folder
 from dnaf.models.appearance import AppearanceEncoder
@@ -59,10 +60,14 @@ def save_model(model: DNAFModel, scheduler: DDPMScheduler, folder: Path, image_s
         (staging / MODEL_FILE).write_text(json.dumps(record, indent=2) + "\n")
 
 
+class NotAModelError(DataError, FileNotFoundError):
+    """A folder that is not a model saved by ``dnaf train`` (no record, or no weights)."""
+
+
 def read_model_record(folder: Path) -> dict:
     path = Path(folder) / MODEL_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"{folder} is not a saved DNAF model (no {MODEL_FILE})")
+        raise NotAModelError(f"{folder} is not a saved DNAF model (no {MODEL_FILE})")
     return json.loads(path.read_text())
 
 
@@ -98,12 +103,12 @@ def load_model(folder: Path) -> tuple[DNAFModel, DDPMScheduler]:
 
 def weight_differences(first: Path, second: Path) -> list[str]:
     """Every weights file and tensor in which two saved model folders differ (empty: identical).
-    Raises FileNotFoundError for a folder that is not a saved model or holds no weights."""
+    Raises NotAModelError for a folder that is not a saved model or holds no weights."""
     first, second = Path(first), Path(second)
     for folder in (first, second):
         read_model_record(folder)
         if not any(folder.rglob("*.safetensors")):
-            raise FileNotFoundError(f"{folder} holds no weights (*.safetensors)")
+            raise NotAModelError(f"{folder} holds no weights (*.safetensors)")
     files = {p.relative_to(first) for p in first.rglob("*.safetensors")}
     other = {p.relative_to(second) for p in second.rglob("*.safetensors")}
     differences = [f"{name}: only in {first}" for name in sorted(files - other)]

@@ -18,6 +18,7 @@ from accelerate import PartialState
 from tqdm import tqdm
 
 from dnaf.core.device import has_cuda
+from dnaf.core.errors import DataError, UsageError
 from dnaf.data.index import DatasetIndex
 from dnaf.io.atomic import atomic_write, atomic_write_bytes
 from dnaf.io.images import decoded_size, encode_image
@@ -56,7 +57,7 @@ def claim_folder(out: Path, expected: dict, replace_stale: bool) -> None:
             return
         stale = list(out.glob("*.png"))
         if stale and not replace_stale:
-            raise ValueError(
+            raise UsageError(
                 f"{out} holds {len(stale)} images of another model or other sampling settings; "
                 "pass --replace-stale to delete them, or choose another --out"
             )
@@ -147,7 +148,7 @@ def gather_samples(index: DatasetIndex, samples: Path, manifests: list[Path], ou
     if absent:
         problems.append(f"{len(absent)} image(s) are missing or unreadable in {samples}, e.g. {absent[0]}")
     if problems or len(joined) != len(expected):
-        raise ValueError(
+        raise DataError(
             f"{len(joined)} generated images for {len(expected)} test pairs: "
             + "; ".join(problems or ["count differs"])
         )

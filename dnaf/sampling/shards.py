@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dnaf.core.errors import DataError, UsageError
 from dnaf.data.index import DatasetIndex
 
 
@@ -33,7 +34,7 @@ def pairs_to_sample(index: DatasetIndex) -> pd.DataFrame:
     pairs["file"] = [output_name(s, t) for s, t in zip(pairs["source"], pairs["target"], strict=True)]
     clashes = pairs["file"].duplicated(keep=False)
     if clashes.any():
-        raise ValueError(f"pairs map to the same output file: {sorted(pairs.loc[clashes, 'file'])[:4]}")
+        raise DataError(f"pairs map to the same output file: {sorted(pairs.loc[clashes, 'file'])[:4]}")
     return pairs
 
 
@@ -47,6 +48,6 @@ def seeded_pairs(index: DatasetIndex, base_seed: int) -> pd.DataFrame:
 def shard_batches(count: int, batch_size: int, shard: int, num_shards: int) -> list[range]:
     """The batches (ranges of pair positions) that shard ``shard`` of ``num_shards`` samples."""
     if not 0 <= shard < num_shards:
-        raise ValueError(f"shard must be in [0, {num_shards}), got {shard}")
+        raise UsageError(f"shard must be in [0, {num_shards}), got {shard}")
     batches = [range(start, min(start + batch_size, count)) for start in range(0, count, batch_size)]
     return batches[shard::num_shards]
