@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from dnaf.data.annotation_files import KeypointRow, PairRow
+from dnaf.data.annotation_files import KeypointRow, PairRow, read_keypoint_csv, read_pairs_csv
 from dnaf.data.config import Split
 from dnaf.data.index import PAIR_COLUMNS, DatasetIndex, make_images_table
 from dnaf.data.keypoints import NUM_KEYPOINTS, pixel_to_normalised
@@ -22,6 +23,19 @@ class Located:
     split: Split
     file: str
     where: str
+
+
+def read_csv_annotations(
+    root: Path, split: Split, annotation: str, pairs: str, frame: tuple[int, int], log: ProblemLog
+) -> tuple[list[tuple[Located, KeypointRow]], list[tuple[Located, PairRow]]]:
+    """One split's keypoint CSV and pairs CSV (the GFLA/CFLD and Market-1501 layouts share the
+    format), each row with where it came from, for error messages."""
+    keypoint_rows = [
+        (Located(split, annotation, f"line {row.line} ({row.name})"), row)
+        for row in read_keypoint_csv(root / annotation, root, frame, log)
+    ]
+    pair_rows = [(Located(split, pairs, f"line {row.line}"), row) for row in read_pairs_csv(root / pairs, root, log)]
+    return keypoint_rows, pair_rows
 
 
 def _merge_annotations(

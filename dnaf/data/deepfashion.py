@@ -9,13 +9,11 @@ from dnaf.data.annotation_files import (
     NTED_FRAME,
     KeypointRow,
     PairRow,
-    read_keypoint_csv,
     read_name_list,
     read_nted_pairs,
     read_nted_pose,
-    read_pairs_csv,
 )
-from dnaf.data.assemble import Located, assemble_index
+from dnaf.data.assemble import Located, assemble_index, read_csv_annotations
 from dnaf.data.config import SPLITS, DatasetConfig, Split
 from dnaf.data.index import DatasetIndex
 from dnaf.data.names import deepfashion_identity, flatten_deepfashion_path
@@ -48,15 +46,9 @@ def read_deepfashion_csv(config: DatasetConfig, root: Path, log: ProblemLog) -> 
             files["list"],
             read_name_list(root / files["list"], root, log),
         )
-        for row in read_keypoint_csv(root / files["annotation"], root, config.frame, log):
-            keypoint_rows.append(
-                (
-                    Located(split, files["annotation"], f"line {row.line} ({row.name})"),
-                    row,
-                )
-            )
-        for row in read_pairs_csv(root / files["pairs"], root, log):
-            pair_rows.append((Located(split, files["pairs"], f"line {row.line}"), row))
+        keypoints, pairs = read_csv_annotations(root, split, files["annotation"], files["pairs"], config.frame, log)
+        keypoint_rows += keypoints
+        pair_rows += pairs
     return assemble_index(
         split_lists=split_lists,
         keypoint_rows=keypoint_rows,

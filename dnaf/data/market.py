@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dnaf.data.annotation_files import read_keypoint_csv, read_pairs_csv
-from dnaf.data.assemble import Located, assemble_index
+from dnaf.data.assemble import assemble_index, read_csv_annotations
 from dnaf.data.config import SPLITS, DatasetConfig, Split
 from dnaf.data.index import DatasetIndex
 from dnaf.data.names import market_identity
@@ -25,15 +24,9 @@ def read_market(config: DatasetConfig, root: Path, log: ProblemLog) -> DatasetIn
     keypoint_rows, pair_rows = [], []
     for split in SPLITS:
         files = market_files(split)
-        for row in read_keypoint_csv(root / files["annotation"], root, config.frame, log):
-            keypoint_rows.append(
-                (
-                    Located(split, files["annotation"], f"line {row.line} ({row.name})"),
-                    row,
-                )
-            )
-        for row in read_pairs_csv(root / files["pairs"], root, log):
-            pair_rows.append((Located(split, files["pairs"], f"line {row.line}"), row))
+        keypoints, pairs = read_csv_annotations(root, split, files["annotation"], files["pairs"], config.frame, log)
+        keypoint_rows += keypoints
+        pair_rows += pairs
     return assemble_index(
         split_lists=None,
         keypoint_rows=keypoint_rows,
