@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from dnaf.core.errors import DataError
 from dnaf.data.index import DatasetIndex
 from dnaf.pose.render import render_skeleton
 
@@ -46,6 +47,6 @@ def sample_names(index: DatasetIndex, count: int, split: str, seed: int = 0) -> 
     """``count`` image names of ``split`` drawn with a seed (all of them when there are fewer)."""
     names = index.images.index[index.images["split"] == split]
     if len(names) == 0:
-        raise ValueError(f"the index has no '{split}' images")
+        raise DataError(f"the index has no '{split}' images")
     chosen = np.random.default_rng(seed).choice(len(names), size=min(count, len(names)), replace=False)
     return [names[i] for i in sorted(chosen)]

@@ -10,6 +10,7 @@ from safetensors.torch import load_file
 from safetensors.torch import save as save_bytes
 from tqdm import tqdm
 
+from dnaf.core.errors import DataError
 from dnaf.io.atomic import atomic_write_bytes
 from dnaf.io.images import load_rgb
 from dnaf.io.tensors import to_tensor
@@ -37,7 +38,7 @@ class LatentCache:
         latents = load_file(path)
         missing = set(names) - set(latents)
         if missing:
-            raise ValueError(f"{path} lacks {len(missing)} training images (delete it to re-encode)")
+            raise DataError(f"{path} lacks {len(missing)} training images (delete it to re-encode)")
         return cls(latents)
 
     @staticmethod

@@ -23,6 +23,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from dnaf.core.device import has_cuda
+from dnaf.core.errors import DataError, UsageError
 from dnaf.data.config import DatasetConfig
 from dnaf.data.index import DatasetIndex
 from dnaf.io.atomic import atomic_write
@@ -171,7 +172,8 @@ class Trainer:
             generator=torch.Generator().manual_seed(tc.seed),
         )  # fmt: skip
         if len(loader) == 0:
-            raise ValueError(f"{len(self.dataset)} training pairs is fewer than one batch of {tc.batch_size}")
+            pairs_file = self.paths.index / "pairs.csv"
+            raise DataError(f"{pairs_file}: {len(self.dataset)} training pairs, fewer than a batch of {tc.batch_size}")
         self.model.train()  # the trainable modules; the frozen ones stay in eval mode
         loss_module = DiffusionLoss(self.model, self.scheduler, tc)
         loss_module, optimizer, loader, lr_scheduler = accelerator.prepare(loss_module, optimizer, loader, lr_scheduler)
@@ -269,7 +271,7 @@ class Trainer:
                            self.paths.resume_from)  # fmt: skip
         if not available and self.paths.resume_from is not None:
             if not (self.paths.resume_from / "progress.json").is_file():
-                raise ValueError(f"{self.paths.resume_from} is not a complete checkpoint (no progress.json)")
+                raise UsageError(f"{self.paths.resume_from} is not a complete checkpoint (no progress.json)")
             available = [self.paths.resume_from]
         if not available:
             if self.accelerator.is_main_process:
@@ -278,7 +280,7 @@ class Trainer:
         latest = available[-1]
         progress = json.loads((latest / "progress.json").read_text())
         if progress["processes"] != self.accelerator.num_processes:
-            raise ValueError(
+            raise UsageError(
                 f"{latest} was written by {progress['processes']} process(es); resume with the same number"
             )
         state = checkpoints.load_state_dict(latest / "trainable")
@@ -353,7 +355,7 @@ def _check_fits(checkpoint: Path, state: dict[str, torch.Tensor], parameters: di
     ]
     if problems:
         listed = "\n  ".join(problems[:10]) + (f"\n  ... {len(problems) - 10} more" if len(problems) > 10 else "")
-        raise ValueError(
+        raise UsageError(
             f"{checkpoint} does not fit the configured model (was the model config changed since it was "
             f"written?); delete {checkpoint.parent} to train from scratch, or restore the config:\n  {listed}"
         )
