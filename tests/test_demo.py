@@ -5,7 +5,7 @@ from PIL import Image
 
 from dnaf.config import Config
 from dnaf.data.load import inspect_dataset
-from dnaf.data.parts import PART_LABELS
+from dnaf.data.parts import PART_LABELS, part_map_file, part_maps
 from dnaf.demo.generate import write_demo_dataset
 
 from .conftest import SMALL_DEMO
@@ -32,7 +32,7 @@ def test_keypoints_land_on_the_drawn_body(small_demo_csv):
     index, _ = inspect_dataset(Config().datasets.demo, small_demo_csv, images=False)
     visible = 0
     for name in index.images.index:
-        parts = np.asarray(Image.open(small_demo_csv / "parts" / name.replace(".jpg", ".png")))
+        parts = np.asarray(Image.open(part_map_file(part_maps(small_demo_csv), name)))
         height, width = parts.shape
         for x, y in index.keypoints(name):
             if np.isnan(x):
@@ -46,7 +46,7 @@ def test_keypoints_land_on_the_drawn_body(small_demo_csv):
 def test_pictures_show_the_parts_in_the_identity_colours(small_demo_csv):
     name = (small_demo_csv / "train.lst").read_text().split()[0]
     picture = np.asarray(Image.open(small_demo_csv / "train" / name)).astype(float)
-    parts = np.asarray(Image.open(small_demo_csv / "parts" / name.replace(".jpg", ".png")))
+    parts = np.asarray(Image.open(part_map_file(part_maps(small_demo_csv), name)))
     background = picture[parts == PART_LABELS["background"]]
     assert background.mean() > 220  # a light background
     for part in ("skin", "upper", "lower"):
@@ -56,7 +56,7 @@ def test_pictures_show_the_parts_in_the_identity_colours(small_demo_csv):
     means = []
     for n in names:
         p = np.asarray(Image.open(small_demo_csv / "train" / n)).astype(float)
-        m = np.asarray(Image.open(small_demo_csv / "parts" / n.replace(".jpg", ".png")))
+        m = np.asarray(Image.open(part_map_file(part_maps(small_demo_csv), n)))
         means.append(p[m == PART_LABELS["lower"]].mean(axis=0))
     assert np.abs(np.array(means) - means[0]).max() < 25
 

@@ -6,7 +6,7 @@ from PIL import Image
 
 from dnaf.config import Config
 from dnaf.data.load import inspect_dataset
-from dnaf.data.parts import FOREGROUND_PARTS, load_part_map
+from dnaf.data.parts import FOREGROUND_PARTS, load_part_map, part_map_file, part_maps
 from dnaf.io.images import load_rgb
 from dnaf.metrics.colour import part_mean_colours
 from dnaf.metrics.swap import swap_scores, swap_summary, swapped_pairs
@@ -27,7 +27,7 @@ def demo(small_demo_csv):
 
 def colours_of(index, root, name):
     return part_mean_colours(
-        load_rgb(root / index.images.at[name, "path"]), load_part_map(root / "parts" / f"{name[:-4]}.png", SIZE)
+        load_rgb(root / index.images.at[name, "path"]), load_part_map(part_map_file(part_maps(root), name), SIZE)
     )
 
 
@@ -35,7 +35,7 @@ def paint(folder, index, root, swapped, colour_source):
     """Each output: the target's part map filled with the colours of ``colour_source``'s identity."""
     folder.mkdir()
     for _, pair in swapped.iterrows():
-        labels = load_part_map(root / "parts" / f"{pair['target'][:-4]}.png", SIZE)
+        labels = load_part_map(part_map_file(part_maps(root), pair["target"]), SIZE)
         colours = colours_of(index, root, pair[colour_source])
         image = np.full((*SIZE, 3), 255, np.uint8)
         for name, value in FOREGROUND_PARTS.items():
@@ -58,7 +58,7 @@ def test_outputs_wearing_the_swapped_colours_follow_the_source(demo, tmp_path):
     index, root, pairs = demo
     swapped = swapped_pairs(pairs, index)
     paint(tmp_path / "follow", index, root, swapped, "source")
-    scores = swap_scores(index, root, root / "parts", swapped, tmp_path / "follow", SIZE)
+    scores = swap_scores(index, root, part_maps(root), swapped, tmp_path / "follow", SIZE)
     # exact colours inside the target's masks: zero error against the swapped identity (rounding aside)
     assert scores["error_vs_swapped"].max() < 0.003
     np.testing.assert_allclose(scores["error_vs_truth"], scores["identities_apart"], atol=0.003)
@@ -70,7 +70,7 @@ def test_outputs_ignoring_the_source_do_not(demo, tmp_path):
     index, root, pairs = demo
     swapped = swapped_pairs(pairs, index)
     paint(tmp_path / "ignore", index, root, swapped, "true_source")
-    summary = swap_summary(swap_scores(index, root, root / "parts", swapped, tmp_path / "ignore", SIZE))
+    summary = swap_summary(swap_scores(index, root, part_maps(root), swapped, tmp_path / "ignore", SIZE))
     assert not summary["follows_source"] and summary["share_closer_to_swapped"] < 0.5
 
 
