@@ -11,6 +11,10 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+# `snakemake --report report.html` after a run: the figures and tables marked report() in the rules
+report: "workflow/report/workflow.rst"
+
+
 # The schema rejects unknown keys and bad values; the defaults of keys left out (experiments.market
 # lists only what differs) come from the same typed model the CLI uses.
 validate(config, "workflow/schemas/config.schema.yaml", set_default=False)
@@ -22,7 +26,10 @@ include: "workflow/rules/config.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/sample.smk"
-include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/baselines.smk"
+include: "workflow/rules/score.smk"
+include: "workflow/rules/appearance.smk"
+include: "workflow/rules/report.smk"
 include: "workflow/rules/rehearsal.smk"
 
 

@@ -50,6 +50,20 @@ def dataset_root(dataset):
     return config["datasets"][dataset]["root"]
 
 
+# Folders a command takes, derived from the files a rule declares (never retyped in a shell string).
+
+
+def index_folder(wildcards, input):
+    """The index folder (images.csv, pairs.csv) of a rule's ``images`` input, for ``--index``."""
+    return os.path.dirname(input.images)
+
+
+def samples_folder(entry):
+    """A run's folder of generated images, samples/images, from an entry of samples/ (manifest.csv,
+    shards): not an output, the shards share it and an interrupted shard resumes there."""
+    return os.path.join(os.path.dirname(entry), "images")
+
+
 SYNTHETIC_ROOTS = {dataset_root(d): d for d in DATASETS if config["datasets"][d]["synthetic"] is not None}
 """Root folder -> name of each generated dataset (make_demo_data writes the root)."""
 
@@ -110,10 +124,25 @@ def method_name(variant):
     return {"main": "DNAF", "ablations": f"DNAF, ablation {name}", "baselines": f"{name.replace('-', ' ')} (baseline)"}[kind]
 
 
+def compared_variants():
+    """(kind, name) of the runs a comparison shows: the main run, every ablation, every baseline."""
+    return [("main", ""), *(("ablations", n) for n in ABLATIONS), *(("baselines", n) for n in BASELINES)]
+
+
 def compared_runs(dataset):
     """metrics.json of the main run, every ablation and every baseline."""
-    variants = [("main", ""), *(("ablations", n) for n in ABLATIONS), *(("baselines", n) for n in BASELINES)]
-    return [f"{run_dir(dataset, *v)}/metrics.json" for v in variants]
+    return [f"{run_dir(dataset, *v)}/metrics.json" for v in compared_variants()]
+
+
+def compared_manifests(dataset):
+    """samples/manifest.csv of the same runs, in the same order (their images are the grid's columns)."""
+    return [f"{run_dir(dataset, *v)}/samples/manifest.csv" for v in compared_variants()]
+
+
+def grid_columns(manifests):
+    """`dnaf compare-grid --samples` of the compared runs: LABEL=folder of generated images."""
+    labels = ["DNAF" if kind == "main" else name for kind, name in compared_variants()]
+    return " ".join(f"{label}={samples_folder(manifest)}" for label, manifest in zip(labels, manifests, strict=True))
 
 
 def evaluate_json(dataset):
@@ -133,11 +162,17 @@ def appearance_inputs(dataset):
     return [f"results/{dataset}/swap/swap.json"] if is_synthetic(dataset) else []
 
 
-def appearance_options(dataset):
-    """`dnaf compare` options of the appearance checks (synthetic data only)."""
-    if not is_synthetic(dataset):
+POSE_ONLY = "pose-only"
+"""The ablation whose colour error the appearance checks compare against, when the config has it."""
+
+
+def appearance_options(wildcards, input):
+    """`dnaf compare` options of the appearance checks (synthetic data only), from the rule's inputs."""
+    if not input.swap:
         return ""
-    return f"--pose-only results/{dataset}/ablations/pose-only/metrics.json --swap results/{dataset}/swap/swap.json"
+    pose_only = f"{run_dir(wildcards.dataset, 'ablations', POSE_ONLY)}/metrics.json"
+    options = f"--pose-only {pose_only} " if pose_only in input.metrics else ""
+    return options + f"--swap {input.swap}"
 
 
 def conda_env(gpus):

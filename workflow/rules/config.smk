@@ -10,6 +10,8 @@ rule resolve_config:
         config=json.dumps(config, sort_keys=True),
     log:
         "results/logs/resolve_config/all.log",
+    benchmark:
+        "results/benchmarks/resolve_config/all.tsv"
     conda:
         "../../envs/dnaf.yaml"
     shell:

@@ -50,6 +50,7 @@ rule index_data:
         images="results/{dataset}/data/images.csv",
         pairs="results/{dataset}/data/pairs.csv",
     params:
+        index=lambda w, output: os.path.dirname(output.images),
         config=lambda w: dataset_json(w.dataset),
     log:
         "results/logs/index_data/{dataset}.log",
@@ -59,16 +60,18 @@ rule index_data:
     conda:
         "../../envs/dnaf.yaml"
     shell:
-        "dnaf index-data --dataset {wildcards.dataset} --root {input.root} --out results/{wildcards.dataset}/data"
+        "dnaf index-data --dataset {wildcards.dataset} --root {input.root} --out {params.index}"
         " --config-json {params.config:q} --workers {threads} > {log} 2>&1"
 
 
 rule render_poses:
     input:
-        "results/{dataset}/data/images.csv",
+        images="results/{dataset}/data/images.csv",
+        pairs="results/{dataset}/data/pairs.csv",
     output:
         directory("results/{dataset}/poses"),
     params:
+        index=index_folder,
         config=lambda w: dataset_json(w.dataset),
     log:
         "results/logs/render_poses/{dataset}.log",
@@ -78,7 +81,7 @@ rule render_poses:
     conda:
         "../../envs/dnaf.yaml"
     shell:
-        "dnaf render-poses --dataset {wildcards.dataset} --index results/{wildcards.dataset}/data --out {output}"
+        "dnaf render-poses --dataset {wildcards.dataset} --index {params.index} --out {output}"
         " --config-json {params.config:q} --workers {threads} > {log} 2>&1"
 
 
@@ -86,9 +89,17 @@ rule preview_data:
     input:
         root=lambda w: dataset_root(w.dataset),
         images="results/{dataset}/data/images.csv",
+        pairs="results/{dataset}/data/pairs.csv",
     output:
-        "results/{dataset}/data/preview.png",
+        report(
+            "results/{dataset}/data/preview.png",
+            caption="../report/preview.rst",
+            category="Data",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "figure": "images and skeletons"},
+        ),
     params:
+        index=index_folder,
         config=lambda w: dataset_json(w.dataset),
     log:
         "results/logs/preview_data/{dataset}.log",
@@ -97,5 +108,5 @@ rule preview_data:
     conda:
         "../../envs/dnaf.yaml"
     shell:
-        "dnaf preview-data --dataset {wildcards.dataset} --root {input.root} --index results/{wildcards.dataset}/data"
+        "dnaf preview-data --dataset {wildcards.dataset} --root {input.root} --index {params.index}"
         " --out {output} --config-json {params.config:q} > {log} 2>&1"

@@ -34,6 +34,7 @@ if config["rehearsal"] is not None:
         input:
             root=dataset_root(REHEARSED),
             images=f"results/{REHEARSED}/data/images.csv",
+            pairs=f"results/{REHEARSED}/data/pairs.csv",
             poses=f"results/{REHEARSED}/poses",
             base=base_checkpoints(REHEARSED),
             model=f"results/{REHEARSED}/train/model",
@@ -44,10 +45,14 @@ if config["rehearsal"] is not None:
             run=directory(f"results/{REHEARSED}/rehearsal/resumed"),
         params:
             dataset=REHEARSED,
-            index=lambda w, input: os.path.dirname(input.images),
+            index=index_folder,
             config=experiment_json(REHEARSED),
             launch=config["launch"]["train"],
-            checkpoint=f"results/{REHEARSED}/train/checkpoints/step-{RESUME_STEP:07d}",
+            # written by the main training beside its model (checkpoints are not an output: the
+            # model stands for them)
+            checkpoint=lambda w, input: os.path.join(
+                os.path.dirname(input.model), "checkpoints", f"step-{RESUME_STEP:07d}"
+            ),
         log:
             f"results/logs/rehearse_resume/{REHEARSED}.log",
         benchmark:

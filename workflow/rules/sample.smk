@@ -1,6 +1,7 @@
 # Sampling: the test pairs scattered over `experiments.<dataset>.sample.shards` jobs, gathered
 # into one manifest that fails when any pair lacks its image. Images go to one shared folder
-# (not an output, so an interrupted shard resumes); the manifests are the outputs.
+# beside the manifests (not an output, so an interrupted shard resumes); the manifests are the
+# outputs.
 
 
 rule sample_shard:
@@ -8,6 +9,7 @@ rule sample_shard:
         root=lambda w: dataset_root(w.dataset),
         model="results/{dataset}{variant}/train/model",
         images="results/{dataset}/data/images.csv",
+        pairs="results/{dataset}/data/pairs.csv",
         poses="results/{dataset}/poses",
         base=lambda w: base_checkpoints(w.dataset, w.variant),
     output:
@@ -15,6 +17,8 @@ rule sample_shard:
     wildcard_constraints:
         variant=MODEL_VARIANT,
     params:
+        index=index_folder,
+        samples=lambda w, output: samples_folder(os.path.dirname(output[0])),
         config=lambda w: experiment_json(w.dataset, w.variant),
         shards=lambda w: num_shards(w.dataset),
         launch=config["launch"]["sample"],
@@ -28,14 +32,15 @@ rule sample_shard:
         conda_env(config["launch"]["sample_gpus"])
     shell:
         "{params.launch} sample --dataset {wildcards.dataset} --root {input.root} --model {input.model}"
-        " --index results/{wildcards.dataset}/data --poses {input.poses}"
-        " --out results/{wildcards.dataset}{wildcards.variant}/samples/images --shard {wildcards.shard} --num-shards {params.shards}"
+        " --index {params.index} --poses {input.poses} --out {params.samples}"
+        " --shard {wildcards.shard} --num-shards {params.shards}"
         " --manifest {output} --replace-stale --config-json {params.config:q} > {log} 2>&1"
 
 
 rule gather_samples:
     input:
         images="results/{dataset}/data/images.csv",
+        pairs="results/{dataset}/data/pairs.csv",
         shards=lambda w: expand(
             "results/{dataset}{variant}/samples/shards/{shard}.csv",
             dataset=w.dataset,
@@ -46,6 +51,9 @@ rule gather_samples:
         "results/{dataset}{variant}/samples/manifest.csv",
     wildcard_constraints:
         variant=MODEL_VARIANT,
+    params:
+        index=index_folder,
+        samples=lambda w, output: samples_folder(output[0]),
     log:
         "results/logs/gather_samples/{dataset}{variant}.log",
     benchmark:
@@ -53,5 +61,5 @@ rule gather_samples:
     conda:
         "../../envs/dnaf.yaml"
     shell:
-        "dnaf gather-samples --index results/{wildcards.dataset}/data --samples results/{wildcards.dataset}{wildcards.variant}/samples/images"
+        "dnaf gather-samples --index {params.index} --samples {params.samples}"
         " --manifests {input.shards} --out {output} > {log} 2>&1"
