@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 import yaml
 
-from dnaf.commands import dvc
+from dnaf.commands import dvc, workflow_jobs
 from dnaf.config import Config, Experiment, load_config
 from dnaf.core.errors import UsageError
 
@@ -113,16 +113,18 @@ def test_dvc_yaml_is_what_dnaf_write_dvc_writes_from_the_workflow(tmp_path):
 
 
 def test_code_dependencies_are_the_domain_packages_a_verb_reaches_not_the_shared_layers():
-    assert dvc.code_dependencies(["check-data"]) == ["dnaf/data"]
-    train = dvc.code_dependencies(["train"])
+    assert workflow_jobs.code_dependencies(["check-data"]) == ["dnaf/data"]
+    train = workflow_jobs.code_dependencies(["train"])
     assert {"dnaf/training", "dnaf/models", "dnaf/pipeline.py"} <= set(train)
-    assert not set(train) & dvc.SHARED_CODE and "dnaf/metrics" not in train
+    assert not set(train) & workflow_jobs.SHARED_CODE and "dnaf/metrics" not in train
     # the copy-source baseline is sampling code, and `dnaf compare && dnaf compare-grid` reads both verbs
-    assert "dnaf/sampling" in dvc.code_dependencies(["copy-source"])
+    assert "dnaf/sampling" in workflow_jobs.code_dependencies(["copy-source"])
     shell = (
         '(dnaf compare --out a.md && dnaf compare-grid --out a.png --config-json \'{"datasets": {"demo": {}}}\') > log'
     )
-    assert dvc.verbs(shell) == ["compare", "compare-grid"] and dvc.config_params(shell) == ["datasets.demo"]
+    assert workflow_jobs.dnaf_verbs(shell) == ["compare", "compare-grid"] and workflow_jobs.config_params(shell) == [
+        "datasets.demo"
+    ]
 
 
 def _git(cwd: Path, *args: str) -> None:

@@ -3,7 +3,7 @@ leads from each rule to its file, its `dnaf` verb and the module of that verb.""
 
 import re
 
-from dnaf.commands.dvc import rule_files
+from dnaf.commands.workflow_jobs import rule_files
 
 from .conftest import REPO
 
