@@ -32,7 +32,7 @@ def _snakemake(cwd: Path, *args: str) -> subprocess.CompletedProcess:
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1200,  # the demo target on 2 busy cores takes about 10 minutes
     )
 
 
