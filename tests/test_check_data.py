@@ -251,3 +251,14 @@ def test_real_market_files_parse_in_seconds(run_cli, real_fixtures, tmp_path):
     )
     assert result.code == 1
     assert seconds < 30
+
+
+def test_a_missing_or_broken_index_folder_is_named_with_exit_1(run_cli, tmp_path):
+    result = run_cli("render-poses", "--dataset", "demo", "--index", tmp_path / "none", "--out", tmp_path / "poses")
+    assert result.code == 1
+    assert f"{tmp_path / 'none' / 'images.csv'}, {tmp_path / 'none' / 'pairs.csv'}: no such file" in result.text
+    (tmp_path / "index").mkdir()
+    (tmp_path / "index" / "images.csv").write_text("name,split\n")
+    (tmp_path / "index" / "pairs.csv").write_text("source,target,split\n")
+    result = run_cli("render-poses", "--dataset", "demo", "--index", tmp_path / "index", "--out", tmp_path / "poses")
+    assert result.code == 1 and f"{tmp_path / 'index' / 'images.csv'}: missing columns" in result.text

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dnaf.core.errors import DataError
 from dnaf.data.keypoints import NUM_KEYPOINTS
 from dnaf.io.atomic import atomic_write
 
@@ -66,6 +67,9 @@ class DatasetIndex:
 
     @classmethod
     def load(cls, directory: Path) -> DatasetIndex:
+        absent = [directory / file for file in ("images.csv", "pairs.csv") if not (directory / file).is_file()]
+        if absent:
+            raise DataError(f"{', '.join(map(str, absent))}: no such file (`dnaf index-data` writes an index folder)")
         images = pd.read_csv(
             directory / "images.csv",
             dtype={"name": str, "split": str, "identity": str, "path": str},
@@ -74,11 +78,11 @@ class DatasetIndex:
         )
         missing = set(IMAGE_COLUMNS) - set(images.columns)
         if missing:
-            raise ValueError(f"{directory / 'images.csv'}: missing columns {sorted(missing)}")
+            raise DataError(f"{directory / 'images.csv'}: missing columns {sorted(missing)}")
         pairs = pd.read_csv(directory / "pairs.csv", dtype=str, keep_default_na=False)
         missing = set(PAIR_COLUMNS) - set(pairs.columns)
         if missing:
-            raise ValueError(f"{directory / 'pairs.csv'}: missing columns {sorted(missing)}")
+            raise DataError(f"{directory / 'pairs.csv'}: missing columns {sorted(missing)}")
         return cls(images.set_index("name"), pairs)
 
 
