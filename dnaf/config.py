@@ -218,6 +218,11 @@ class AblationsConfig(StrictModel):
         return self
 
 
+def _ablated(experiment: Experiment, overrides: dict[str, Any]) -> Experiment:
+    """``experiment`` with an ablation's keys replaced, validated."""
+    return Experiment.model_validate(deep_merge(experiment.model_dump(mode="json"), overrides))
+
+
 class Config(StrictModel):
     """The whole configuration of a dnaf run."""
 
@@ -237,9 +242,7 @@ class Config(StrictModel):
             return experiment
         if ablation not in self.ablations.variants:
             raise ConfigError(f"unknown ablation {ablation!r}; expected one of {sorted(self.ablations.variants)}")
-        return Experiment.model_validate(
-            deep_merge(experiment.model_dump(mode="json"), self.ablations.variants[ablation])
-        )
+        return _ablated(experiment, self.ablations.variants[ablation])
 
     @model_validator(mode="after")
     def _ablations_fit(self) -> Config:
@@ -247,9 +250,8 @@ class Config(StrictModel):
         problems = []
         for name, overrides in self.ablations.variants.items():
             for dataset in self.experiments.names():
-                merged = deep_merge(self.experiments.get(dataset).model_dump(mode="json"), overrides)
                 try:
-                    Experiment.model_validate(merged)
+                    _ablated(self.experiments.get(dataset), overrides)
                 except ValidationError as error:
                     problems += [f"ablations.variants.{name}: {_key(item)}: {_reason(item)}" for item in error.errors()]
                     break  # the same keys fail for every dataset

@@ -89,11 +89,6 @@ def _lpips_reason(score_files: list[Path]) -> str | None:
     return None
 
 
-def _finish(run, evaluate, size, cache, out: Path, scores=None, lpips_reason=None) -> int:
-    _evaluated(run, evaluate, size, cache, out, scores, lpips_reason)
-    return EXIT_OK
-
-
 def _evaluated(run, evaluate, size, cache, out: Path, scores=None, lpips_reason=None) -> dict:
     """metrics.json written to ``out`` and returned; a DataError says why the inputs cannot be scored."""
     from dnaf.metrics.evaluation import evaluate as run_evaluation
@@ -120,9 +115,8 @@ def aggregate(args: argparse.Namespace, config: Config) -> int:
     run = Evaluation(args.dataset, args.method, DatasetIndex.load(args.index), root, args.samples,
                      _read_manifest(args.manifest), _part_maps(config, args.dataset, root))  # fmt: skip
     cache = args.stats_cache or real_stats_cache(args.dataset, evaluate.protocol)
-    return _finish(
-        run, evaluate, scoring_size(config, args.dataset), cache, args.out, scores, _lpips_reason(args.scores)
-    )
+    _evaluated(run, evaluate, scoring_size(config, args.dataset), cache, args.out, scores, _lpips_reason(args.scores))
+    return EXIT_OK
 
 
 def evaluate_folder(args: argparse.Namespace, config: Config) -> int:
@@ -153,7 +147,8 @@ def evaluate_folder(args: argparse.Namespace, config: Config) -> int:
         evaluate = evaluate.model_copy(update={"protocol": args.protocol or evaluate.protocol})
         cache = args.stats_cache or real_stats_cache(args.dataset, evaluate.protocol)
         out = args.out or folder / evaluate.protocol / "metrics.json"
-        return _finish(run, evaluate, scoring_size(config, args.dataset), cache, out)
+        _evaluated(run, evaluate, scoring_size(config, args.dataset), cache, out)
+        return EXIT_OK
     if args.stats_cache:
         logger.warning("--stats-cache is ignored with --protocol all: each preset uses its own cache")
     return _every_protocol(run, evaluate, scoring_size(config, args.dataset), args.out or folder / "protocols.md")

@@ -5,6 +5,7 @@ package code those verbs reach. ``dnaf write-dvc`` (dnaf.commands.dvc) turns the
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import os
 import re
@@ -132,7 +133,7 @@ def dnaf_verbs(shell: str) -> list[str]:
 
 
 def _package() -> Path:
-    """The dnaf package folder (this file is dnaf/commands/dvc.py)."""
+    """The dnaf package folder (this file is dnaf/commands/workflow_jobs.py)."""
     return Path(__file__).resolve().parents[1]
 
 
@@ -155,6 +156,12 @@ def _imports(nodes: Iterable[ast.AST]) -> set[str]:
             elif isinstance(child, ast.Import):
                 found.update(alias.name for alias in child.names)
     return found
+
+
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    """A module's syntax tree, parsed once however many verbs and stages reach it."""
+    return ast.parse(path.read_text())
 
 
 def _modules(package: Path) -> dict[str, Path]:
@@ -183,7 +190,7 @@ def _verb_imports(verb: str, package: Path) -> set[str]:
     its module's top level, its body, and the module's helpers it calls."""
     function = verb.replace("-", "_")
     for path in sorted((package / "commands").glob("*.py")):
-        tree = ast.parse(path.read_text())
+        tree = _tree(path)
         functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
         if function not in functions:
             continue
@@ -213,9 +220,6 @@ def code_dependencies(verb_names: Iterable[str]) -> list[str]:
         if module in reached or _unit(module, package) in SHARED_CODE:
             continue
         reached.add(module)
-        names = _imports([ast.parse(modules[module].read_text())])
+        names = _imports([_tree(modules[module])])
         todo += sorted(_imported_modules(names, modules) - reached)
     return sorted({unit for module in reached if (unit := _unit(module, package)) not in SHARED_CODE})
-
-
-# -- stages ---------------------------------------------------------------------------------------
