@@ -15,6 +15,10 @@ import numpy as np
 from dnaf.data.keypoints import KEYPOINT_NAMES, MISSING, NUM_KEYPOINTS
 from dnaf.data.problems import ProblemLog
 
+KEYPOINT_HEADER = "name:keypoints_y:keypoints_x"
+"""First line of the GFLA/CFLD/Market keypoint files."""
+PAIRS_HEADER = "from,to"
+"""First line of their pair files (from = source, to = target)."""
 NTED_FRAME = (256, 256)
 """NTED/PIDM pose files: (height, width) of the padded frame their ``x y`` rows refer to."""
 NTED_BORDER = 40
@@ -119,12 +123,8 @@ def read_keypoint_csv(path: Path, root: Path, frame: tuple[int, int], log: Probl
     if lines is None:
         return []
     file = _rel(path, root)
-    if not lines or lines[0].replace(" ", "") != "name:keypoints_y:keypoints_x":
-        log.error(
-            file,
-            "line 1",
-            f"expected the header 'name:keypoints_y:keypoints_x', got {lines[:1]}",
-        )
+    if not lines or lines[0].replace(" ", "") != KEYPOINT_HEADER:
+        log.error(file, "line 1", f"expected the header '{KEYPOINT_HEADER}', got {lines[:1]}")
         return []
     rows = []
     for number, text in enumerate(lines[1:], start=2):
@@ -248,3 +248,27 @@ def read_nted_pose(path: Path, root: Path, log: ProblemLog) -> np.ndarray | None
     for message in bad:
         log.error(file, "", message)
     return None if bad else yx
+
+
+def pixel_rows(keypoints: np.ndarray) -> tuple[list[int], list[int]]:
+    """(18, 2) float pixel (x, y), NaN for missing -> integer ys, xs with MISSING: the pixel that
+    holds each joint (floor), as the annotation files store it."""
+    hidden = np.isnan(keypoints).any(axis=1)
+    pixels = np.floor(np.nan_to_num(keypoints)).astype(int)
+    ys = [MISSING if m else int(p[1]) for p, m in zip(pixels, hidden, strict=True)]
+    xs = [MISSING if m else int(p[0]) for p, m in zip(pixels, hidden, strict=True)]
+    return ys, xs
+
+
+def keypoint_file_text(rows: list[tuple[str, np.ndarray]]) -> str:
+    """A ``name:keypoints_y:keypoints_x`` file of (name, (18, 2) float pixel (x, y)) rows."""
+    lines = [KEYPOINT_HEADER]
+    for name, keypoints in rows:
+        ys, xs = pixel_rows(keypoints)
+        lines.append(f"{name}: {ys}: {xs}")
+    return "\n".join(lines) + "\n"
+
+
+def pairs_file_text(pairs: list[tuple[str, str]]) -> str:
+    """A ``from,to`` file of (source, target) names."""
+    return PAIRS_HEADER + "\n" + "".join(f"{source},{target}\n" for source, target in pairs)

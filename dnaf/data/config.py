@@ -11,6 +11,7 @@ from pydantic import Field, PositiveInt, model_validator
 from dnaf.core.settings import Size, StrictModel
 
 Split = Literal["train", "test"]
+IdentityRule = Literal["deepfashion", "prefix"]
 SPLITS: tuple[Split, ...] = ("train", "test")
 
 
@@ -49,6 +50,9 @@ class DatasetConfig(StrictModel):
     """(height, width) of the rendered skeleton images."""
     disjoint_identities: bool
     """Whether train and test identities must not overlap (true for Market-1501)."""
+    identity: IdentityRule | None = None
+    """How an image name gives its person; null = the layout's own rule (deepfashion for the
+    DeepFashion layouts, prefix for Market-1501)."""
     published_counts: PublishedCounts | None = None
     synthetic: SyntheticConfig | None = None
     """Set only for the generated demo dataset."""
@@ -60,6 +64,10 @@ class DatasetConfig(StrictModel):
         if self.synthetic is not None and self.format == "market":
             raise ValueError("synthetic data is written in a DeepFashion layout, not 'market'")
         return self
+
+    @property
+    def identity_rule(self) -> IdentityRule:
+        return self.identity or ("prefix" if self.format == "market" else "deepfashion")
 
     @property
     def frame(self) -> tuple[int, int]:

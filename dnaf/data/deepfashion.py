@@ -16,7 +16,7 @@ from dnaf.data.annotation_files import (
 from dnaf.data.assemble import Located, assemble_index, read_csv_annotations
 from dnaf.data.config import SPLITS, DatasetConfig, Split
 from dnaf.data.index import DatasetIndex
-from dnaf.data.names import deepfashion_identity, flatten_deepfashion_path
+from dnaf.data.names import IDENTITY_RULES, flatten_deepfashion_path
 from dnaf.data.problems import ProblemLog
 
 NTED_KEYPOINT_FRAME = (NTED_FRAME[0], NTED_FRAME[1] - 2 * NTED_BORDER)
@@ -55,7 +55,7 @@ def read_deepfashion_csv(config: DatasetConfig, root: Path, log: ProblemLog) -> 
         pair_rows=pair_rows,
         frame=config.frame,
         path_of=lambda name, split: f"{config.image_dirs[split]}/{name}",
-        identity_of=deepfashion_identity,
+        identity_of=IDENTITY_RULES[config.identity_rule],
         log=log,
     )
 
@@ -125,6 +125,6 @@ def read_deepfashion_nted(config: DatasetConfig, root: Path, log: ProblemLog) ->
         pair_rows=pair_rows,
         frame=NTED_KEYPOINT_FRAME,
         path_of=lambda name, split: paths.get(name),
-        identity_of=deepfashion_identity,
+        identity_of=IDENTITY_RULES[config.identity_rule],
         log=log,
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 from dnaf.data.assemble import assemble_index, read_csv_annotations
 from dnaf.data.config import SPLITS, DatasetConfig, Split
 from dnaf.data.index import DatasetIndex
-from dnaf.data.names import market_identity
+from dnaf.data.names import IDENTITY_RULES
 from dnaf.data.problems import ProblemLog
 
 
@@ -33,6 +33,6 @@ def read_market(config: DatasetConfig, root: Path, log: ProblemLog) -> DatasetIn
         pair_rows=pair_rows,
         frame=config.frame,
         path_of=lambda name, split: f"{config.image_dirs[split]}/{name}",
-        identity_of=market_identity,
+        identity_of=IDENTITY_RULES[config.identity_rule],
         log=log,
     )

@@ -37,8 +37,13 @@ def deepfashion_identity(name: str) -> str:
 
 
 def market_identity(name: str) -> str:
-    """The person of a Market-1501 name (``0228_c6s3_006817_02.jpg`` -> ``0228``)."""
+    """The person of a Market-1501 name (``0228_c6s3_006817_02.jpg`` -> ``0228``): the part before
+    the first underscore (also the rule of ``dnaf make-dataset``'s names)."""
     return name.split("_", 1)[0]
+
+
+IDENTITY_RULES = {"deepfashion": deepfashion_identity, "prefix": market_identity}
+"""The person of an image name, by the ``identity`` rule of a dataset's config."""
 
 
 MARKET_JUNK_IDENTITIES = frozenset({"-1", "0000"})

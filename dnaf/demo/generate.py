@@ -18,7 +18,7 @@ import numpy as np
 
 from dnaf.core.errors import UsageError
 from dnaf.core.version import __version__
-from dnaf.data.annotation_files import NTED_BORDER
+from dnaf.data.annotation_files import NTED_BORDER, keypoint_file_text, pairs_file_text
 from dnaf.data.config import Split, SyntheticConfig
 from dnaf.data.deepfashion import NTED_KEYPOINT_FRAME, csv_layout_files
 from dnaf.data.names import flatten_deepfashion_path
@@ -99,15 +99,6 @@ def render_demo_image(
     return jpeg, encode_image(parts), figure_keypoints(figure)
 
 
-def _pixel_rows(keypoints: np.ndarray) -> tuple[list[int], list[int]]:
-    """(18, 2) float (x, y) -> integer ys, xs lists with -1 for hidden (the pixel holding the joint)."""
-    hidden = np.isnan(keypoints).any(axis=1)
-    pixels = np.floor(np.nan_to_num(keypoints)).astype(int)
-    ys = [-1 if m else int(p[1]) for p, m in zip(pixels, hidden, strict=True)]
-    xs = [-1 if m else int(p[0]) for p, m in zip(pixels, hidden, strict=True)]
-    return ys, xs
-
-
 def _nted_pose_text(keypoints: np.ndarray, size: tuple[int, int]) -> str:
     """Pose file in the NTED frame: x scaled to 176 wide plus the 40 px border, y to 256 high."""
     height, width = size
@@ -136,7 +127,7 @@ def write_demo_dataset(
     pairs = plan_pairs(config, images)
     with atomic_folder(out) as staging:
         jobs = [(config.seed, image, tuple(size)) for image in images]
-        annotations: dict[Split, list[str]] = {"train": [], "test": []}
+        annotations: dict[Split, list[tuple[str, np.ndarray]]] = {"train": [], "test": []}
         rendered = parallel_map(render_demo_image, jobs, workers, "demo images")
         for image, (jpeg, png, keypoints) in zip(images, rendered, strict=True):
             image_path = staging / (image.path if layout == "nted" else f"{image.split}/{image.name}")
@@ -149,8 +140,7 @@ def write_demo_dataset(
                 pose_path.parent.mkdir(parents=True, exist_ok=True)
                 pose_path.write_text(_nted_pose_text(keypoints, size))
             else:
-                ys, xs = _pixel_rows(keypoints)
-                annotations[image.split].append(f"{image.name}: {ys}: {xs}")
+                annotations[image.split].append((image.name, keypoints))
         path_of = {image.name: image.path for image in images}
         for split in ("train", "test"):
             names = [image.name for image in images if image.split == split]
@@ -161,10 +151,8 @@ def write_demo_dataset(
                 (staging / f"{split}_pairs.txt").write_text("\n".join(lines) + "\n")
             else:
                 files = csv_layout_files(split)
-                (staging / files["annotation"]).write_text(
-                    "name:keypoints_y:keypoints_x\n" + "\n".join(annotations[split]) + "\n"
-                )
-                (staging / files["pairs"]).write_text("from,to\n" + "".join(f"{s},{t}\n" for s, t in split_pairs))
+                (staging / files["annotation"]).write_text(keypoint_file_text(annotations[split]))
+                (staging / files["pairs"]).write_text(pairs_file_text(split_pairs))
         provenance = {
             "generator": f"dnaf {__version__}",
             "layout": layout,
