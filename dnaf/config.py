@@ -20,6 +20,7 @@ from dnaf.core.settings import StrictModel, deep_merge
 from dnaf.data.config import DatasetConfig, PublishedCounts, SyntheticConfig
 from dnaf.metrics.config import EvaluateConfig
 from dnaf.models.config import ModelConfig, TinyConfig
+from dnaf.pose.config import PoseExtractionConfig
 from dnaf.sampling.config import SampleConfig
 from dnaf.training.config import TrainConfig
 from dnaf.training.trainer import TrainSetup
@@ -232,6 +233,7 @@ class Config(StrictModel):
     experiments: Experiments = Experiments()
     launch: LaunchConfig = LaunchConfig()
     ablations: AblationsConfig = AblationsConfig()
+    pose_extraction: PoseExtractionConfig = PoseExtractionConfig()
     rehearsal: RehearsalConfig | None = None
     """Set by config/rehearsal.yaml only."""
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from dnaf.applications.framing import fit_image
 from dnaf.applications.poses import PoseError, from_annotation_row, from_openpose_json
+from dnaf.io.framing import fit_image
 from dnaf.models.saving import save_model
 from dnaf.pipeline import DNAFPipeline, Guidance, make_sampler
 

@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from dnaf.applications.framing import Fit, fit_image
 from dnaf.core.device import default_device
 from dnaf.core.errors import DataError
+from dnaf.io.framing import Fit, fit_image
 from dnaf.io.tensors import to_tensor, to_uint8
 from dnaf.models.saving import load_model, model_image_size
 from dnaf.pipeline import DNAFPipeline, Guidance, SamplerName, make_sampler

@@ -1,4 +1,5 @@
-"""Bringing any picture to the model's frame (height, width), recording how."""
+"""Bringing any picture to a frame (height, width): the model's, or a dataset's; recording how, so
+that keypoints follow."""
 
 from __future__ import annotations
 
@@ -40,3 +41,17 @@ def fit_image(
         canvas = scaled.crop((-left, -top, -left + width, -top + height))
     record.update(scale=scale, offset=[top, left])
     return np.asarray(canvas), record
+
+
+def fit_keypoints(keypoints: np.ndarray, record: dict) -> np.ndarray:
+    """(18, 2) normalised (x, y) of the input picture -> those of the fitted one (``record`` from
+    :func:`fit_image`); a joint that falls outside the frame (cropped away) becomes missing."""
+    keypoints = np.asarray(keypoints, dtype=np.float64)
+    if "scale" not in record:  # unchanged, or stretched: normalised coordinates stay
+        return keypoints.copy()
+    (h, w), (height, width) = record["input_size"], record["size"]
+    top, left = record["offset"]
+    scale = record["scale"]
+    fitted = np.stack([(keypoints[:, 0] * w * scale + left) / width, (keypoints[:, 1] * h * scale + top) / height], 1)
+    fitted[~((fitted >= 0) & (fitted < 1)).all(axis=1)] = np.nan
+    return fitted
