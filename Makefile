@@ -13,9 +13,11 @@ RUN := PATH="$(abspath $(BIN)):$$PATH"
 
 install: $(STAMP)
 
-$(STAMP): envs/requirements.txt envs/requirements-test.txt pyproject.toml
+$(STAMP): envs/requirements.txt envs/requirements-test.txt envs/requirements-pose.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r envs/requirements.txt -r envs/requirements-test.txt
+	# mediapipe without its numpy<2 pin (envs/requirements-pose.txt says why)
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -r envs/requirements-pose.txt
 	$(BIN)/pip install --disable-pip-version-check --no-deps -e .
 	touch $@
 

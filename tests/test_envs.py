@@ -53,3 +53,18 @@ def test_every_rule_environment_exists():
     assert named == {"../../envs/dnaf.yaml", "../../envs/dnaf-cuda.yaml"}
     for path in named:
         assert (REPO / "workflow" / "rules" / path).resolve().is_file(), path
+
+
+def test_the_pose_set_is_installed_without_its_dependencies_and_numpy_stays_2():
+    """mediapipe 0.10.21 asks for numpy<2: every install path takes envs/requirements-pose.txt with
+    --no-deps, after the runtime set, so numpy stays the runtime set's 2.x."""
+    from importlib.metadata import version
+
+    pins = dict(line.split("==") for line in requirement_lines(ENVS / "requirements-pose.txt"))
+    assert pins["mediapipe"] == version("mediapipe") == "0.10.21"
+    assert pins["protobuf"] == version("protobuf")
+    assert version("numpy").split(".")[0] == "2"
+    makefile = (REPO / "Makefile").read_text()
+    assert "--no-deps -r envs/requirements-pose.txt" in makefile
+    assert makefile.index("-r envs/requirements.txt") < makefile.index("-r envs/requirements-pose.txt")
+    assert "pip install --no-deps -r envs/requirements-pose.txt" in (ENVS / "dnaf.post-deploy.sh").read_text()
