@@ -158,3 +158,51 @@ def test_the_api_is_importable_from_the_package(model_dir):
     assert engine.size == SIZE and engine.skeleton(from_annotation_row(f"{YS}: {XS}", SIZE)).shape == (*SIZE, 3)
     with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
         dnaf.Nothing  # noqa: B018
+
+
+def test_poses_from_photos_through_the_api_and_the_cli(tmp_path, pictures, model_dir, run_cli):
+    """A pose photo gives the same output as its keypoints extracted and fitted by hand; try-on
+    takes the person photo's own pose by default; the API takes PIL images and paths."""
+    from skimage import data
+
+    from dnaf.applications.api import DNAF
+    from dnaf.pose.config import PoseExtractionConfig
+    from dnaf.pose.extraction import extract_picture
+
+    astronaut = data.astronaut()[:, 90:390]  # 512x300: narrower than the model's frame
+    Image.fromarray(astronaut).save(tmp_path / "astronaut.png")
+    keypoints = extract_picture(astronaut, "a", PoseExtractionConfig()).person.keypoints
+    # pad 512x300 into SIZE by hand: the height fills it (scale SIZE[0] / 512), centred horizontally
+    scale = SIZE[0] / 512
+    left = (SIZE[1] - round(300 * scale)) // 2
+    fitted = np.stack([(keypoints[:, 0] * 300 * scale + left) / SIZE[1], keypoints[:, 1]], axis=1)
+
+    dnaf = DNAF(model_dir)
+    by_hand, _ = dnaf.transfer(pictures / "artwork.png", fitted, steps=2)
+    from_photo, record = dnaf.transfer(Image.open(pictures / "artwork.png"), tmp_path / "astronaut.png", steps=2)
+    np.testing.assert_array_equal(from_photo, by_hand)
+    assert record["pose_extracted_by"] == "mediapipe" and record["pose_joints"] >= 10
+
+    common = ["--dataset", "demo", "--model", model_dir, "--steps", "2"]
+    result = run_cli("transfer", *common, "--source", pictures / "artwork.png", "--pose-image",
+                     tmp_path / "astronaut.png", "--out", tmp_path / "t.png")  # fmt: skip
+    assert result.code == 0, result.text
+    assert json.loads((tmp_path / "t.json").read_text())["pose_extracted_by"] == "mediapipe"
+
+    try_on = ["try-on", *common, "--person", tmp_path / "astronaut.png", "--garment", pictures / "artwork.png"]
+    mask = tmp_path / "mask.png"
+    Image.fromarray(np.full(astronaut.shape[:2], 255, np.uint8)).save(mask)
+    assert run_cli(*try_on, "--mask", mask, "--out", tmp_path / "own.png").code == 0
+    assert json.loads((tmp_path / "own.json").read_text())["pose"].startswith("extracted from the person photo")
+    assert (
+        run_cli(*try_on, "--mask", mask, "--pose-image", tmp_path / "astronaut.png", "--out", tmp_path / "p.png").code
+        == 0
+    )
+    np.testing.assert_array_equal(
+        np.asarray(Image.open(tmp_path / "own.png")), np.asarray(Image.open(tmp_path / "p.png"))
+    )
+
+    Image.fromarray(data.coffee()).save(tmp_path / "coffee.png")
+    result = run_cli("transfer", *common, "--source", pictures / "artwork.png", "--pose-image",
+                     tmp_path / "coffee.png", "--out", tmp_path / "x.png")  # fmt: skip
+    assert result.code == 1 and "pose picture: no person found" in result.text

@@ -2,12 +2,14 @@
 
     from dnaf import DNAF
     dnaf = DNAF("results/demo/train/model", skeleton_size=(256, 176))
-    image, record = dnaf.transfer(load_rgb("painting.jpg"), keypoints, seed=0)
-    dressed, record = dnaf.try_on(person, garment, mask, person_keypoints, seed=0)
+    image, record = dnaf.transfer("painting.jpg", "dancer.jpg", seed=0)  # pose from a photo
+    image, record = dnaf.transfer(Image.open("me.jpg"), keypoints, seed=0)
+    dressed, record = dnaf.try_on("me.jpg", "shirt.jpg", "mask.png", seed=0)  # my own pose
 
-Images are (H, W, 3) uint8 arrays; keypoints (18, 2) normalised (x, y) with NaN for missing
-joints (see :mod:`dnaf.applications.poses`). The source may be any picture, a person or an
-artwork: it only enters as the appearance reference.
+Pictures are (H, W, 3) uint8 arrays, PIL images or image files; keypoints (18, 2) normalised
+(x, y) with NaN for missing joints (see :mod:`dnaf.applications.poses`). A pose given as a
+picture is extracted from it (``pose_extraction`` settings). The source may be any picture, a
+person or an artwork: it only enters as the appearance reference. Results are (H, W, 3) uint8.
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ import numpy as np
 import torch
 from PIL import Image
 
+from dnaf.applications.poses import Picture, as_picture, from_picture
 from dnaf.core.device import default_device
 from dnaf.core.errors import DataError
-from dnaf.io.framing import Fit, fit_image
+from dnaf.data.keypoints import NUM_KEYPOINTS
+from dnaf.io.framing import Fit, fit_image, fit_keypoints
 from dnaf.io.tensors import to_tensor, to_uint8
 from dnaf.models.saving import load_model, model_image_size
 from dnaf.pipeline import DNAFPipeline, Guidance, SamplerName, make_sampler
+from dnaf.pose.config import PoseExtractionConfig
 from dnaf.pose.render import render_skeleton, skeleton_at
 
 DEFAULT_GUIDANCE = Guidance()
@@ -46,8 +51,10 @@ class DNAF:
         device: str | None = None,
         skeleton_size: tuple[int, int] | None = None,
         sampler: SamplerName = "ddim",
+        pose_extraction: PoseExtractionConfig | None = None,
     ) -> None:
         self.device = default_device(device)
+        self.pose_extraction = pose_extraction or PoseExtractionConfig()
         model, scheduler = load_model(Path(model_dir))
         self.size = model_image_size(Path(model_dir))
         self.skeleton_size = tuple(skeleton_size or self.size)
@@ -67,30 +74,42 @@ class DNAF:
         )  # fmt: skip
         return _uint8(images)
 
+    def _pose(self, pose: np.ndarray | Picture, fit: Fit) -> tuple[np.ndarray, dict]:
+        """Keypoints as given, or extracted from a picture and brought to the model's frame the
+        way the picture would be."""
+        if isinstance(pose, np.ndarray) and pose.shape == (NUM_KEYPOINTS, 2):
+            return pose, {}
+        picture = as_picture(pose, "pose picture")
+        keypoints, record = from_picture(picture, self.pose_extraction)
+        return fit_keypoints(keypoints, fit_image(picture, self.size, fit)[1]), record
+
     def _record(self, seed, steps, guidance) -> dict:
         return {"model": self.model_dir, "size": list(self.size), "skeleton_size": list(self.skeleton_size),
                 "seed": seed, "steps": steps, "guidance": vars(guidance)}  # fmt: skip
 
     def transfer(
         self,
-        source: np.ndarray,
-        keypoints: np.ndarray,
+        source: Picture,
+        pose: np.ndarray | Picture,
         seed: int = 0,
         steps: int = 50,
         guidance: Guidance = DEFAULT_GUIDANCE,
         fit: Fit = "pad",
     ) -> tuple[np.ndarray, dict]:
-        """``source`` (any picture) shown in the pose ``keypoints``, at the model's frame."""
-        fitted, framing = fit_image(source, self.size, fit)
-        record = {"application": "transfer", "source_framing": framing, **self._record(seed, steps, guidance)}
+        """``source`` (any picture) shown in ``pose`` (keypoints, or a picture of a person whose
+        pose is extracted), at the model's frame."""
+        fitted, framing = fit_image(as_picture(source, "source"), self.size, fit)
+        keypoints, pose_record = self._pose(pose, fit)
+        record = {"application": "transfer", "source_framing": framing, **pose_record,
+                  **self._record(seed, steps, guidance)}  # fmt: skip
         return self._generate(fitted, keypoints, seed, steps, guidance), record
 
     def try_on(
         self,
-        person: np.ndarray,
-        garment: np.ndarray,
-        mask: np.ndarray,
-        person_keypoints: np.ndarray,
+        person: Picture,
+        garment: Picture,
+        mask: Picture,
+        person_keypoints: np.ndarray | Picture | None = None,
         seed: int = 0,
         steps: int = 50,
         guidance: Guidance = DEFAULT_GUIDANCE,
@@ -98,13 +117,22 @@ class DNAF:
     ) -> tuple[np.ndarray, dict]:
         """Appearance transfer inside ``mask`` (H, W) bool or uint8 (non-zero = replace): the garment
         picture is the appearance reference, the person's pose drives the adapter, and everything
-        outside the mask stays the person's pixels exactly (at the model's frame)."""
+        outside the mask stays the person's pixels exactly (at the model's frame). The pose:
+        ``person_keypoints`` (in the model's frame), a picture to extract it from, or, by default,
+        the person photo's own."""
+        person, garment = as_picture(person, "person"), as_picture(garment, "garment")
+        mask = mask if isinstance(mask, np.ndarray) else as_picture(mask, "mask")
         if mask.ndim == 3:
             mask = mask.max(axis=2)
         if mask.shape[:2] != person.shape[:2]:
             raise DataError(f"the mask is {mask.shape[0]}x{mask.shape[1]}, the person image "
                              f"{person.shape[0]}x{person.shape[1]}: they must match")  # fmt: skip
         fitted_person, framing = fit_image(person, self.size, fit)
+        if person_keypoints is None:
+            keypoints, pose_record = from_picture(person, self.pose_extraction, "person picture")
+            person_keypoints = fit_keypoints(keypoints, framing)
+        else:
+            person_keypoints, pose_record = self._pose(person_keypoints, fit)
         mask_rgb = np.repeat(((mask > 0) * 255).astype(np.uint8)[..., None], 3, axis=2)
         fitted_mask, _ = fit_image(mask_rgb, self.size, fit, pad_colour=(0, 0, 0), resample=Image.Resampling.NEAREST)
         region = fitted_mask[..., 0] > 127
@@ -114,5 +142,5 @@ class DNAF:
         generated = self._generate(fitted_garment, person_keypoints, seed, steps, guidance, inpaint)
         composite = np.where(region[..., None], generated, fitted_person)
         record = {"application": "try-on", "person_framing": framing, "garment_framing": garment_framing,
-                  "mask_pixels": int(region.sum()), **self._record(seed, steps, guidance)}  # fmt: skip
+                  "mask_pixels": int(region.sum()), **pose_record, **self._record(seed, steps, guidance)}  # fmt: skip
         return composite, record

@@ -1,6 +1,7 @@
 """Target poses from where users have them: an OpenPose JSON file, an annotation row of the
-GFLA/CFLD files, or another image of an indexed dataset. All become (18, 2) normalised (x, y)
-with NaN for missing joints, so they fit any output size."""
+GFLA/CFLD files, another image of an indexed dataset, or a photo of a person (extracted on the
+fly). All become (18, 2) normalised (x, y) with NaN for missing joints, so they fit any output
+size; pictures arrive as arrays, PIL images or file paths."""
 
 from __future__ import annotations
 
@@ -8,10 +9,17 @@ import json
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from dnaf.core.errors import DataError
 from dnaf.data.index import DatasetIndex
 from dnaf.data.keypoints import MISSING, NUM_KEYPOINTS, pixel_to_normalised
+from dnaf.io.images import load_rgb
+from dnaf.pose.config import PoseExtractionConfig
+from dnaf.pose.extraction import extract_picture
+
+Picture = np.ndarray | Image.Image | str | Path
+"""A picture as the applications take it: (H, W, 3) uint8 RGB, a PIL image, or an image file."""
 
 
 class PoseError(DataError):
@@ -72,3 +80,34 @@ def from_index(index_dir: Path, name: str) -> np.ndarray:
     if name not in index.images.index:
         raise PoseError(f"{index_dir}: no image named {name!r} in images.csv")
     return index.keypoints(name)
+
+
+def as_picture(picture: Picture, what: str = "picture") -> np.ndarray:
+    """(H, W, 3) uint8 RGB of an array, a PIL image or an image file (named in the error)."""
+    if isinstance(picture, str | Path):
+        try:
+            return load_rgb(Path(picture))
+        except FileNotFoundError:
+            raise DataError(f"{what} {picture}: no such file") from None
+        except (UnidentifiedImageError, OSError, SyntaxError) as error:
+            raise DataError(f"{what} {picture}: not a readable image ({type(error).__name__})") from None
+    if isinstance(picture, Image.Image):
+        return np.asarray(picture.convert("RGB"))
+    array = np.asarray(picture)
+    if array.ndim != 3 or array.shape[2] != 3 or array.dtype != np.uint8:
+        raise DataError(f"{what}: expected (H, W, 3) uint8 RGB, got {array.shape} {array.dtype}")
+    return array
+
+
+def from_picture(
+    picture: np.ndarray, config: PoseExtractionConfig, what: str = "pose picture"
+) -> tuple[np.ndarray, dict]:
+    """The keypoints of the (largest) person of a picture, normalised to that picture, and the
+    record of how they were found."""
+    extraction = extract_picture(picture, what, config)
+    if extraction.person is None:
+        raise PoseError(f"{what}: no person found ({config.detector}); give the pose as keypoints instead")
+    record = {"pose_extracted_by": config.detector, "pose_joints": extraction.person.joints}
+    if extraction.note:
+        record["pose_note"] = extraction.note
+    return extraction.person.keypoints, record

@@ -8,26 +8,24 @@ from pathlib import Path
 
 from dnaf.commands.common import Verbs, logger, size
 from dnaf.config import Config
-from dnaf.core.errors import EXIT_OK, DataError, UsageError
+from dnaf.core.errors import EXIT_OK, UsageError
 from dnaf.io.atomic import atomic_write, atomic_write_bytes
 
 
 def _read_picture(path: Path, what: str):
-    from PIL import UnidentifiedImageError
+    from dnaf.applications.poses import as_picture
 
-    from dnaf.io.images import load_rgb
-
-    try:
-        return load_rgb(path)
-    except FileNotFoundError:
-        raise DataError(f"{what} {path}: no such file") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise DataError(f"{what} {path}: not a readable image ({type(error).__name__})") from None
+    return as_picture(path, what)
 
 
 def _keypoints(args: argparse.Namespace, config: Config):
+    """The target pose: keypoints, or the photo to extract them from (None: the person's own)."""
     from dnaf.applications.poses import from_annotation_row, from_index, from_openpose_json
 
+    if args.pose_image:
+        return _read_picture(args.pose_image, "pose image"), {"pose": str(args.pose_image)}
+    if not (args.pose_json or args.pose_row or args.pose_name):
+        return None, {"pose": f"extracted from the person photo {args.person}"}
     frame = args.pose_frame or config.datasets.get(args.dataset).image_size
     if args.pose_json:
         return from_openpose_json(args.pose_json, frame), {"pose": str(args.pose_json), "pose_frame": list(frame)}
@@ -51,7 +49,8 @@ def _engine(args: argparse.Namespace, config: Config):
     from dnaf.pipeline import Guidance
 
     sample = config.experiments.get(args.dataset).sample
-    dnaf = DNAF(args.model, skeleton_size=config.datasets.get(args.dataset).skeleton_size, sampler=sample.sampler)
+    dnaf = DNAF(args.model, skeleton_size=config.datasets.get(args.dataset).skeleton_size, sampler=sample.sampler,
+                pose_extraction=config.pose_extraction)  # fmt: skip
     guidance = Guidance(sample.guidance, sample.pose_scale, sample.appearance_scale)
     return dnaf, guidance, args.steps or sample.steps
 
@@ -93,7 +92,7 @@ def applications_figure(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
-def _application_options(sub: argparse.ArgumentParser, pose_of: str) -> None:
+def _application_options(sub: argparse.ArgumentParser, pose_of: str, pose_required: bool = True) -> None:
     sub.add_argument(
         "--dataset",
         default="deepfashion",
@@ -101,7 +100,8 @@ def _application_options(sub: argparse.ArgumentParser, pose_of: str) -> None:
         help="whose skeleton size, pose frame and sampling settings to use (default: %(default)s)",
     )
     sub.add_argument("--model", type=Path, required=True, help="trained model folder (train's out/model)")
-    pose = sub.add_mutually_exclusive_group(required=True)
+    pose = sub.add_mutually_exclusive_group(required=pose_required)
+    pose.add_argument("--pose-image", type=Path, help=f"{pose_of}: a photo of a person, whose pose is extracted")
     pose.add_argument("--pose-json", type=Path, help=f"{pose_of}: OpenPose JSON (people[0].pose_keypoints_2d)")
     pose.add_argument("--pose-row", help=f"{pose_of}: annotation row '[y0..y17]: [x0..x17]' (-1 = missing)")
     pose.add_argument("--pose-name", help=f"{pose_of}: the keypoints of this image of --index")
@@ -130,7 +130,7 @@ def register(verbs: Verbs) -> None:
     sub.add_argument("--person", type=Path, required=True)
     sub.add_argument("--garment", type=Path, required=True, help="the appearance reference (any picture)")
     sub.add_argument("--mask", type=Path, required=True, help="same size as --person; white = the region to replace")
-    _application_options(sub, "the person's pose")
+    _application_options(sub, "the person's pose (default: extracted from --person)", pose_required=False)
 
     sub = verbs.add(
         "applications-figure", applications_figure, "demo figure: transfer, try-on and artwork on test pairs"

@@ -134,7 +134,7 @@ def config_layer(plan: DatasetPlan, root: Path) -> str:
         "# Snakemake with --configfile. The experiment takes the deepfashion experiment's defaults\n"
         "# (SD1.5 and Swin-B from checkpoints/); set experiments.<name> keys here to change them.\n"
     )
-    return header + yaml.safe_dump(document, sort_keys=False)
+    return header + yaml.safe_dump(document, sort_keys=False, default_flow_style=None)
 
 
 def _table(rows: list[dict]) -> str:
