@@ -69,6 +69,10 @@ class ModelConfig(StrictModel):
     adapter_res_blocks: PositiveInt = 2
     noise_aware: bool = True
     """Self-attention of the denoising rows also attends to the noised source's keys/values."""
+    reference_grad: bool = True
+    """Training: gradients flow through the noised source's pass (the paper's form). false = the
+    detached reference: that pass runs first without a graph and the main rows read its keys and
+    values (the same values, cheaper steps; docs/model.md). Sampling is the same either way."""
     injectors: bool = True
     """Trainable cross-attention to the Swin pyramid before every UNet transformer block."""
     injector_stages: tuple[PositiveInt, ...] | None = None

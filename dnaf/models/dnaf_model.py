@@ -135,8 +135,13 @@ class DNAFModel(nn.Module):
         C)} Swin tokens. Returns (M, C, h, w) in the scheduler's prediction type.
         """
         num_main = sample.shape[0]
-        rows, steps, row_ref = sample, timesteps, ref_index
         with_refs = self.config.noise_aware and ref_sample is not None
+        if with_refs and not self.config.reference_grad and torch.is_grad_enabled():
+            self._record_reference(ref_sample.to(sample.dtype), ref_timesteps, tokens)
+            self.routing.set(num_main, ref_index, mode="read")
+            residuals = None if residuals is None else list(residuals)  # the UNet pops from the list
+            return self._unet(sample, timesteps, residuals, ref_index if tokens is not None else None, tokens)
+        rows, steps, row_ref = sample, timesteps, ref_index
         if with_refs:
             num_refs = ref_sample.shape[0]
             rows = torch.cat([sample, ref_sample.to(sample.dtype)])
@@ -146,10 +151,19 @@ class DNAFModel(nn.Module):
             extra = rows.shape[0] - num_main
             residuals = [torch.cat([r, r.new_zeros((extra, *r.shape[1:]))]) if extra else r for r in residuals]
         self.routing.set(num_main, ref_index if with_refs else None)
-        if self.injectors is not None:
-            self.injectors.state.set(tokens or {}, row_ref if tokens is not None else None)
-        text = self.prompt_embedding.to(rows.dtype).expand(rows.shape[0], -1, -1)
-        prediction = self.unet(
-            rows, steps, encoder_hidden_states=text, down_intrablock_additional_residuals=residuals
-        ).sample
+        prediction = self._unet(rows, steps, residuals, row_ref if tokens is not None else None, tokens)
         return prediction[:num_main]
+
+    @torch.no_grad()
+    def _record_reference(self, ref_sample, ref_timesteps, tokens) -> None:
+        """The detached reference pass: the reference rows alone, without a graph (no pose: their
+        adapter residuals are zero in the joint form too), their keys and values recorded."""
+        self.routing.record()
+        references = torch.arange(ref_sample.shape[0], device=ref_sample.device)
+        self._unet(ref_sample, ref_timesteps, None, references if tokens is not None else None, tokens)
+
+    def _unet(self, rows, steps, residuals, row_ref, tokens) -> torch.Tensor:
+        if self.injectors is not None:
+            self.injectors.state.set(tokens or {}, row_ref)
+        text = self.prompt_embedding.to(rows.dtype).expand(rows.shape[0], -1, -1)
+        return self.unet(rows, steps, encoder_hidden_states=text, down_intrablock_additional_residuals=residuals).sample

@@ -23,16 +23,23 @@ from torch import nn
 class InjectionState:
     """Per-call inputs of the injectors, set before the UNet call.
 
-    ``tokens[s]``: (R, L_s, C_s) Swin tokens of stage s (1-based) for the R reference images;
-    ``row_ref``: (B,) long, which reference image each UNet row reads, -1 = none (gate 0).
+    ``rows``: (n,) long, the UNet rows that read a reference image; ``tokens[s]``: (n, L_s, C_s)
+    the Swin tokens of stage s (1-based) each of those rows reads. Gathered once per call here, so
+    that the hooks never read a tensor's value on the host (no device sync per block).
     """
 
+    rows: torch.Tensor | None = None
     tokens: dict[int, torch.Tensor] = field(default_factory=dict)
-    row_ref: torch.Tensor | None = None
 
     def set(self, tokens: dict[int, torch.Tensor], row_ref: torch.Tensor | None) -> None:
-        self.tokens = tokens
-        self.row_ref = row_ref
+        """``tokens[s]``: (R, L_s, C_s) for the R reference images; ``row_ref``: (B,) long, which
+        reference image each UNet row reads, -1 = none (no injection); None = no injection at all."""
+        if row_ref is None:
+            self.rows, self.tokens = None, {}
+            return
+        self.rows = (row_ref >= 0).nonzero().squeeze(1)  # one host sync per UNet call
+        refs = row_ref[self.rows]
+        self.tokens = {stage: stage_tokens[refs] for stage, stage_tokens in tokens.items()}
 
 
 class AppearanceInjector(nn.Module):
@@ -138,14 +145,11 @@ class AppearanceInjectors(ModelMixin, ConfigMixin):
 
     def _hook(self, injector: AppearanceInjector, stage: int):
         def hook(module, args, kwargs):
-            row_ref = self.state.row_ref
-            if row_ref is None:
+            rows = self.state.rows
+            if rows is None or len(rows) == 0:
                 return None
             hidden = args[0] if args else kwargs["hidden_states"]
-            rows = (row_ref >= 0).nonzero().squeeze(1)
-            if len(rows) == 0:
-                return None
-            tokens = self.state.tokens[stage][row_ref[rows]]  # (n, L, C_swin)
+            tokens = self.state.tokens[stage]  # (n, L, C_swin)
             update = injector(hidden[rows], tokens.to(hidden.dtype))
             hidden = hidden.index_add(0, rows, update)
             if args:
