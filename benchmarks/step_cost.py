@@ -1,21 +1,23 @@
 """Cost of a DNAF step against plain SD1.5 + T2I-Adapter, at SD1.5 scale with random weights.
 
 Builds the SD1.5 UNet/VAE, a full T2I-Adapter and Swin-B from their published configurations
-(random weights, nothing downloaded) and times, at 256x176 (latent 4x32x22):
+(random weights, nothing downloaded) and compares, at 256x176 (latent 4x32x22):
 
 - training: forward + backward of one step (latents cached; the Swin pyramid of the sources,
-  without grad, counted in the step) for DNAF (2B rows: main + noised source, injectors) versus
-  plain SD + adapter (B rows);
+  without grad, counted in the step) for plain SD + adapter (B rows), DNAF (2B rows: main + noised
+  source, injectors) and DNAF with the detached reference (`model.reference_grad: false`: a
+  no-graph pass over the B reference rows, then B main rows);
 - sampling: one denoising step with guidance: DNAF appearance guidance (3 rows per image: two
-  branches + one shared reference) versus SD + adapter classifier-free guidance (2 rows); the
-  adapter residuals and Swin tokens are computed once per batch, outside the step, as in the
-  pipeline;
-- guidance rows: a DNAF step with disentangled guidance at w_p = 2 (CFLD's: 4 rows) against w_p = 1,
-  which the pipeline runs as the appearance form (3 rows, the same images).
+  branches + one shared reference), in float32 and under bfloat16 autocast, versus SD + adapter
+  classifier-free guidance (2 rows); adapter residuals and Swin tokens computed once per batch;
+- guidance rows: disentangled guidance at w_p = 2 (4 rows) against w_p = 1 (3 rows).
 
-Each case runs in a fresh process, so its peak memory is its own. Prints one JSON line.
-Run: python benchmarks/step_cost.py [--batch 2] [--repeats 3] [--device cpu|cuda] [--dtype float32|bfloat16]
-[--only-guidance]
+A ratio is measured interleaved in one process, after a warm-up of both steps: A B A B ... for
+`--pairs` pairs; the result is the median of the per-pair ratios B / A with their min and max, so
+that a change of machine load between two steps moves one pair, not the ratio. Peak memory needs
+a process per case: `--memory` adds it (fresh processes, one step each). Prints one JSON line.
+Run: python benchmarks/step_cost.py [--batch 2] [--pairs 7] [--device cpu|cuda] [--dtype float32|bfloat16]
+[--cases train sample guided] [--memory]
 """
 
 from __future__ import annotations
@@ -68,16 +70,12 @@ def build(device: str, dtype: torch.dtype):
     return model
 
 
-def run_case(case: str, batch: int, repeats: int, device: str, dtype_name: str) -> dict:
-    torch.set_num_threads(os.cpu_count() or 1)
+def setup(batch: int, device: str, dtype_name: str) -> dict:
+    """The model and one closure per step, sharing inputs."""
     dtype = getattr(torch, dtype_name)
     model = build(device, dtype)
-    counts = {
-        "unet": sum(p.numel() for p in model.unet.parameters()),
-        "adapter": sum(p.numel() for p in model.adapter.parameters()),
-        "injectors": sum(p.numel() for p in model.injectors.parameters()),
-        "swin": sum(p.numel() for p in model.appearance.parameters()),
-    }
+    joint_config = model.config
+    detached_config = joint_config.model_copy(update={"reference_grad": False})
     g = torch.Generator().manual_seed(0)
     latents = torch.randn(batch, 4, HEIGHT // 8, WIDTH // 8, generator=g).to(device, dtype)
     sources = (torch.rand(batch, 3, HEIGHT, WIDTH, generator=g) * 2 - 1).to(device, dtype)
@@ -85,117 +83,149 @@ def run_case(case: str, batch: int, repeats: int, device: str, dtype_name: str) 
     t = torch.randint(0, 1000, (batch,), generator=g).to(device)
     images = torch.arange(batch, device=device)
     none = torch.full_like(images, -1)
-    autocast = torch.autocast(device_type=device, dtype=dtype, enabled=dtype != torch.float32)
 
-    def train_step(dnaf: bool) -> None:
+    def autocast(kind=dtype):
+        return torch.autocast(device_type=device, dtype=kind, enabled=kind != torch.float32)
+
+    def train_step(form: str) -> None:
+        model.train()
+        model.config = detached_config if form == "detached" else joint_config
         with torch.no_grad():
-            tokens = model.appearance_tokens(sources) if dnaf else None
-        with autocast:
+            tokens = model.appearance_tokens(sources) if form != "plain" else None
+        with autocast():
             residuals = model.pose_residuals(skeletons)
-            if dnaf:
-                prediction = model(latents, t, residuals, images, latents.flip(0), t, tokens)
-            else:
+            if form == "plain":
                 prediction = model(latents, t, residuals, none)
+            else:
+                prediction = model(latents, t, residuals, images, latents.flip(0), t, tokens)
             loss = F.mse_loss(prediction.float(), latents.float())
         loss.backward()
         model.zero_grad(set_to_none=True)
+        model.config = joint_config
 
-    with torch.no_grad(), autocast:  # once per batch in the pipeline, not per step
+    with torch.no_grad(), autocast():  # once per batch in the pipeline, not per step
         sample_tokens = model.appearance_tokens(sources)
         single_residuals = model.pose_residuals(skeletons)
-        sample_residuals = [r.repeat(2, 1, 1, 1) for r in single_residuals]
 
     @torch.no_grad()
-    def guided_step(pose_scale: float) -> None:
-        from dnaf.pipeline import DNAFPipeline, Guidance
-
-        guidance = Guidance("disentangled", pose_scale, 2.0)
-        pose_keep, ref_index = DNAFPipeline(model, None)._branches(guidance, batch, device)
-        with autocast:
-            residuals = [r.repeat(guidance.branches, 1, 1, 1) * pose_keep.view(-1, 1, 1, 1) for r in single_residuals]
-            rows = latents.repeat(guidance.branches, 1, 1, 1)
-            model(rows, t.repeat(guidance.branches), residuals, ref_index, latents, t, sample_tokens)
-
-    @torch.no_grad()
-    def sample_step(dnaf: bool) -> None:
-        with autocast:
-            residuals = list(sample_residuals)
+    def sample_step(dnaf: bool, kind=dtype) -> None:
+        model.eval()
+        with autocast(kind):
+            residuals = [r.repeat(2, 1, 1, 1) for r in single_residuals]
             rows = latents.repeat(2, 1, 1, 1)
             if dnaf:  # [(p, s), (p, 0)] + one reference row per image
                 model(rows, t.repeat(2), residuals, torch.cat([images, none]), latents, t, sample_tokens)
             else:  # classifier-free guidance: conditional and unconditional rows
                 model(rows, t.repeat(2), residuals, torch.cat([none, none]))
 
-    step = {"train_plain": lambda: train_step(False), "train_dnaf": lambda: train_step(True)}
-    step |= {"sample_plain": lambda: sample_step(False), "sample_dnaf": lambda: sample_step(True)}
-    step |= {"guided_wp2": lambda: guided_step(2.0), "guided_wp1": lambda: guided_step(1.0)}
-    model.train(case.startswith("train"))
-    step[case]()  # warm-up
-    times = []
-    for _ in range(repeats):
-        if device == "cuda":
-            torch.cuda.synchronize()
-        started = time.perf_counter()
-        step[case]()
-        if device == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - started)
-    result = {"case": case, "seconds": statistics.median(times), "params": counts}
+    @torch.no_grad()
+    def guided_step(pose_scale: float) -> None:
+        from dnaf.pipeline import DNAFPipeline, Guidance
+
+        model.eval()
+        guidance = Guidance("disentangled", pose_scale, 2.0)
+        pose_keep, ref_index = DNAFPipeline(model, None)._branches(guidance, batch, device)
+        with autocast():
+            residuals = [r.repeat(guidance.branches, 1, 1, 1) * pose_keep.view(-1, 1, 1, 1) for r in single_residuals]
+            rows = latents.repeat(guidance.branches, 1, 1, 1)
+            model(rows, t.repeat(guidance.branches), residuals, ref_index, latents, t, sample_tokens)
+
+    steps = {
+        "train_plain": lambda: train_step("plain"),
+        "train_dnaf": lambda: train_step("joint"),
+        "train_detached": lambda: train_step("detached"),
+        "sample_plain": lambda: sample_step(False),
+        "sample_dnaf": lambda: sample_step(True),
+        "guided_wp2": lambda: guided_step(2.0),
+        "guided_wp1": lambda: guided_step(1.0),
+    }
+    steps["sample_dnaf_bf16"] = lambda: sample_step(True, torch.bfloat16)  # half precision sampling (autocast)
+    counts = {
+        "unet": sum(p.numel() for p in model.unet.parameters()),
+        "adapter": sum(p.numel() for p in model.adapter.parameters()),
+        "injectors": sum(p.numel() for p in model.injectors.parameters()),
+        "swin": sum(p.numel() for p in model.appearance.parameters()),
+    }
+    return {"steps": steps, "params": counts}
+
+
+def timed(step, device: str) -> float:
     if device == "cuda":
-        result["peak_gib"] = torch.cuda.max_memory_allocated() / 2**30
-    else:
-        result["peak_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
+        torch.cuda.synchronize()
+    started = time.perf_counter()
+    step()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - started
+
+
+def interleaved(steps: dict, baseline: str, others: list[str], pairs: int, device: str) -> dict:
+    """Each of ``others`` against ``baseline``: warm-up, then baseline and the others in turn,
+    ``pairs`` rounds; per-round ratios other / baseline."""
+    for name in (baseline, *others):
+        steps[name]()  # warm-up
+    seconds = {name: [] for name in (baseline, *others)}
+    for _ in range(pairs):
+        for name in (baseline, *others):
+            seconds[name].append(timed(steps[name], device))
+    result = {"baseline": baseline, "seconds": {n: round(statistics.median(v), 3) for n, v in seconds.items()}}
+    for name in others:
+        ratios = [b / a for a, b in zip(seconds[baseline], seconds[name], strict=True)]
+        result[f"{name}_ratio"] = {"median": round(statistics.median(ratios), 3), "min": round(min(ratios), 3),
+                                   "max": round(max(ratios), 3)}  # fmt: skip
     return result
+
+
+COMPARISONS = {
+    "train": ("train_plain", ["train_dnaf", "train_detached"]),
+    "sample": ("sample_plain", ["sample_dnaf", "sample_dnaf_bf16"]),
+    "guided": ("guided_wp2", ["guided_wp1"]),
+}
+
+
+def run_comparisons(cases: list[str], batch: int, pairs: int, device: str, dtype_name: str) -> dict:
+    torch.set_num_threads(os.cpu_count() or 1)
+    built = setup(batch, device, dtype_name)
+    results = {"params": built["params"]}
+    for case in cases:
+        baseline, others = COMPARISONS[case]
+        results[case] = interleaved(built["steps"], baseline, others, pairs, device)
+    return results
+
+
+def peak_memory(case: str, batch: int, device: str, dtype_name: str) -> float:
+    """GiB at the peak of one step of ``case`` in this (fresh) process."""
+    torch.set_num_threads(os.cpu_count() or 1)
+    setup(batch, device, dtype_name)["steps"][case]()
+    if device == "cuda":
+        return torch.cuda.max_memory_allocated() / 2**30
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=7, help="interleaved rounds per comparison (default: 7)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
-    parser.add_argument("--only-guidance", action="store_true", help="time only the guidance-rows cases")
+    parser.add_argument("--cases", nargs="+", default=list(COMPARISONS), choices=list(COMPARISONS))
+    parser.add_argument("--memory", action="store_true", help="also the peak memory of each step (one process each)")
     args = parser.parse_args()
-    results = {}
-    context = multiprocessing.get_context("spawn")
-    cases = ("guided_wp2", "guided_wp1")
-    if not args.only_guidance:
-        cases = ("train_plain", "train_dnaf", "sample_plain", "sample_dnaf", *cases)
-    for case in cases:
-        with context.Pool(1) as pool:
-            results[case] = pool.apply(run_case, (case, args.batch, args.repeats, args.device, args.dtype))
+    started = time.perf_counter()
+    results = run_comparisons(args.cases, args.batch, args.pairs, args.device, args.dtype)
     device_name = torch.cuda.get_device_name() if args.device == "cuda" else f"cpu ({os.cpu_count()} threads)"
-    summary = {
-        "device": device_name,
-        "dtype": args.dtype,
-        "size": [HEIGHT, WIDTH],
-        "batch": args.batch,
-        "guided_step_s": {
-            "wp2_4_rows": results["guided_wp2"]["seconds"],
-            "wp1_3_rows": results["guided_wp1"]["seconds"],
-        },
-        "guided_wp1_ratio": results["guided_wp1"]["seconds"] / results["guided_wp2"]["seconds"],
-    }
-    if args.only_guidance:
-        print(json.dumps(summary))
-        return
-    summary |= {
-        "train_step_s": {"plain": results["train_plain"]["seconds"], "dnaf": results["train_dnaf"]["seconds"]},
-        "train_ratio": results["train_dnaf"]["seconds"] / results["train_plain"]["seconds"],
-        "sample_step_s": {"plain": results["sample_plain"]["seconds"], "dnaf": results["sample_dnaf"]["seconds"]},
-        "sample_ratio": results["sample_dnaf"]["seconds"] / results["sample_plain"]["seconds"],
-        "guided_step_s": {
-            "wp2_4_rows": results["guided_wp2"]["seconds"],
-            "wp1_3_rows": results["guided_wp1"]["seconds"],
-        },
-        "guided_wp1_ratio": results["guided_wp1"]["seconds"] / results["guided_wp2"]["seconds"],
-        "peak_gib": {case: round(r["peak_gib"], 2) for case, r in results.items()},
-        "params": results["train_dnaf"]["params"],
-        "train_samples_per_s": {
-            "plain": args.batch / results["train_plain"]["seconds"],
-            "dnaf": args.batch / results["train_dnaf"]["seconds"],
-        },
-    }
+    summary = {"benchmark": "step_cost", "device": device_name, "dtype": args.dtype, "size": [HEIGHT, WIDTH],
+               "batch": args.batch, "pairs": args.pairs, **results}  # fmt: skip
+    if args.memory:
+        context = multiprocessing.get_context("spawn")
+        summary["peak_gib"] = {}
+        for case in args.cases:
+            baseline, others = COMPARISONS[case]
+            for name in (baseline, *others):
+                with context.Pool(1) as pool:
+                    peak = pool.apply(peak_memory, (name, args.batch, args.device, args.dtype))
+                summary["peak_gib"][name] = round(peak, 2)
+    summary["wall_s"] = round(time.perf_counter() - started, 1)
     print(json.dumps(summary))
 
 

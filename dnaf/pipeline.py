@@ -63,10 +63,16 @@ class Guidance:
         return {"none": 1, "appearance": 2, "disentangled": 3}[self.rows]
 
 
+Precision = Literal["float32", "bfloat16", "float16"]
+
+
 class DNAFPipeline:
-    def __init__(self, model: DNAFModel, scheduler: SchedulerMixin) -> None:
+    def __init__(self, model: DNAFModel, scheduler: SchedulerMixin, precision: Precision = "float32") -> None:
+        """``precision``: the denoiser, encoders and decoder run under autocast to it (no copy of
+        the weights); samples and the sampler's arithmetic stay float32."""
         self.model = model
         self.scheduler = scheduler
+        self.precision = precision
 
     def _branches(self, guidance: Guidance, batch: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         """-> (pose_keep, ref_index), each (branches * batch,), in the order the outputs combine."""
@@ -112,6 +118,11 @@ class DNAFPipeline:
         """sources (B, 3, H, W) in [-1, 1]; skeletons (B, 3, H, W) in [0, 1] at the same size; one
         generator per image; ``inpaint`` = (known images (B, 3, H, W) in [-1, 1], region
         (B, 1, H, W), 1 where to generate). Returns (B, 3, H, W) images in [-1, 1]."""
+        half = self.precision != "float32"
+        with torch.autocast(sources.device.type, getattr(torch, self.precision), enabled=half):
+            return self._sample(sources, skeletons, generators, num_inference_steps, guidance, progress, inpaint)
+
+    def _sample(self, sources, skeletons, generators, num_inference_steps, guidance, progress, inpaint) -> torch.Tensor:
         model, scheduler = self.model, self.scheduler
         batch = sources.shape[0]
         if skeletons.shape[0] != batch or len(generators) != batch:
@@ -142,7 +153,8 @@ class DNAFPipeline:
             rows = scheduler.scale_model_input(sample, t).repeat(guidance.branches, 1, 1, 1)
             reference = scheduler.add_noise(source_sample, source_noise, steps)
             prediction = model(rows, steps.repeat(guidance.branches), residuals, ref_index, reference, steps, tokens)
-            sample = scheduler.step(self._combine(prediction, guidance), t, sample).prev_sample
+            combined = self._combine(prediction.to(sample.dtype), guidance)  # the sampler works in float32
+            sample = scheduler.step(combined, t, sample).prev_sample
         if inpaint is not None:
             sample = region * sample + (1 - region) * known
         return model.decode(sample).float()

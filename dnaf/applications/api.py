@@ -27,7 +27,7 @@ from dnaf.data.keypoints import NUM_KEYPOINTS
 from dnaf.io.framing import Fit, fit_image, fit_keypoints
 from dnaf.io.tensors import to_tensor, to_uint8
 from dnaf.models.saving import load_model, model_image_size
-from dnaf.pipeline import DNAFPipeline, Guidance, SamplerName, make_sampler
+from dnaf.pipeline import DNAFPipeline, Guidance, Precision, SamplerName, make_sampler
 from dnaf.pose.config import PoseExtractionConfig
 from dnaf.pose.render import render_skeleton, skeleton_at
 
@@ -52,13 +52,14 @@ class DNAF:
         skeleton_size: tuple[int, int] | None = None,
         sampler: SamplerName = "ddim",
         pose_extraction: PoseExtractionConfig | None = None,
+        precision: Precision = "float32",
     ) -> None:
         self.device = default_device(device)
         self.pose_extraction = pose_extraction or PoseExtractionConfig()
         model, scheduler = load_model(Path(model_dir))
         self.size = model_image_size(Path(model_dir))
         self.skeleton_size = tuple(skeleton_size or self.size)
-        self.pipeline = DNAFPipeline(model.to(self.device).eval(), make_sampler(sampler, scheduler))
+        self.pipeline = DNAFPipeline(model.to(self.device).eval(), make_sampler(sampler, scheduler), precision)
         self.model_dir = str(model_dir)
 
     def skeleton(self, keypoints: np.ndarray) -> np.ndarray:

@@ -50,7 +50,7 @@ def _engine(args: argparse.Namespace, config: Config):
 
     sample = config.experiments.get(args.dataset).sample
     dnaf = DNAF(args.model, skeleton_size=config.datasets.get(args.dataset).skeleton_size, sampler=sample.sampler,
-                pose_extraction=config.pose_extraction)  # fmt: skip
+                pose_extraction=config.pose_extraction, precision=sample.precision)  # fmt: skip
     guidance = Guidance(sample.guidance, sample.pose_scale, sample.appearance_scale)
     return dnaf, guidance, args.steps or sample.steps
 

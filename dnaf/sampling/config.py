@@ -20,5 +20,8 @@ class SampleConfig(StrictModel):
     which pairs share a batch, and no image changes with it."""
     seed: int = 0
     """Base seed; each pair's seed derives from it and the pair's names."""
+    precision: Literal["float32", "bfloat16", "float16"] = "float32"
+    """The denoiser's compute precision (autocast over the saved weights; the sampler's arithmetic
+    stays float32). Half precision is faster on GPUs; its images differ slightly (docs/model.md)."""
     shards: PositiveInt = 4
     """Number of sampling jobs the workflow scatters the test pairs over."""

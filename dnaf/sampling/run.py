@@ -119,7 +119,7 @@ def generate(
     ``data`` holds the same pairs) into ``out``, each PNG written atomically."""
     model, scheduler = load_model(model_dir)
     model = model.to(device).eval()
-    pipeline = DNAFPipeline(model, make_sampler(config.sampler, scheduler))
+    pipeline = DNAFPipeline(model, make_sampler(config.sampler, scheduler), config.precision)
     guidance = Guidance(config.guidance, config.pose_scale, config.appearance_scale)
     for batch in tqdm(batches, desc=desc, disable=not progress):
         items = [data[i] for i in batch]
