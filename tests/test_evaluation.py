@@ -223,9 +223,13 @@ def test_cli_evaluate_and_aggregate_agree(demo, tmp_path, run_cli, toy_fid):
                  tmp_path / "manifest.csv", "--out", tmp_path / "a.json"]  # fmt: skip
     assert run_cli(*aggregate, "--scores", *shards).code == 0
     aggregated = json.loads((tmp_path / "a.json").read_text())
-    for key in ("fid", "ssim", "ssim_256", "psnr", "colour_error"):
+    for key in ("fid", "ssim", "ssim_256", "psnr", "colour_error", "texture_distance", "stripe_period_error",
+                "stripe_orientation_error", "hf_energy_ratio"):  # fmt: skip
         assert aggregated[key] == pytest.approx(evaluated[key]), key
     assert aggregated["colour_error_parts"] == pytest.approx(evaluated["colour_error_parts"])
+    assert set(aggregated["texture_parts"]) == set(evaluated["texture_parts"]) == {"upper", "lower"}
+    for garment, values in evaluated["texture_parts"].items():
+        assert aggregated["texture_parts"][garment] == pytest.approx(values), garment
     assert aggregated["unavailable"]["lpips"] == evaluated["unavailable"]["lpips"]
 
     refused = run_cli(*aggregate, "--scores", shards[0])  # a shard's scores are missing
@@ -265,7 +269,12 @@ def test_copy_source_grid_table_and_report(demo, tmp_path, run_cli):
                    tmp_path / "table.md").code == 0  # fmt: skip
     table = (tmp_path / "table.md").read_text()
     assert f"| noisy truth | n/a | n/a | {noisy['ssim']:.4f} |" in table and "| copy-source |" in table
-    assert f"| {noisy['colour_error']:.4f} | {noisy['counts']['generated']} |" in table
+    # zero-mean noise adds its own energy to every frequency: more high-frequency energy than the truth's
+    assert noisy["hf_energy_ratio"] > 1
+    texture = (f"{noisy['texture_distance']:.3f} | {noisy['stripe_period_error']:.3f} | "
+               f"{noisy['stripe_orientation_error']:.1f} | {noisy['hf_energy_ratio']:.3f}")  # fmt: skip
+    assert f"| {noisy['colour_error']:.4f} | {texture} | {noisy['counts']['generated']} |" in table
+    assert "| HF energy ratio (→1) | images |" in table
     assert "FID n/a:" in table
 
     poses = tmp_path / "poses"

@@ -83,3 +83,12 @@ def test_appearance_checks_text():
     assert "75% of pairs closer to the swapped identity): the outputs follow the source" in text
     assert "NOT met" in appearance_checks({**main, "colour_error": 0.15}, {"colour_error": 0.2}, None)
     assert appearance_checks(main, None, None) == ""
+    assert "pattern swap check" not in text  # a swap.json from before the pattern check
+    patterns = {"pairs": 3, "texture_vs_swapped": 0.5, "texture_vs_true_source": 1.5, "textures_apart": 2.0,
+                "share_closer_to_swapped": 2 / 3, "follows_source": True}  # fmt: skip
+    text = appearance_checks(main, None, swap | {"texture": patterns})
+    assert ("- pattern swap check (3 pairs whose two sources' garments differ in texture): texture distance 0.500 to "
+            "the swapped source's garments, 1.500 to the true source's (the sources are 2.000 apart; 67% of pairs "
+            "closer to the swapped source): the patterns follow the source") in text  # fmt: skip
+    none = {"pairs": 0, "follows_source": None}
+    assert "pattern swap check" not in appearance_checks(main, None, swap | {"texture": none})

@@ -1,5 +1,6 @@
 """``dnaf swap-check``: sample the test pairs with another identity's source and measure whether
-the outputs' colours follow the source (dnaf.metrics.swap)."""
+the outputs' colours (dnaf.metrics.swap) and garment patterns (dnaf.metrics.texture_swap) follow
+the source."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ def swap_check(args: argparse.Namespace, config: Config) -> int:
     from dnaf.data.index import DatasetIndex
     from dnaf.io.images import decoded_size, encode_image
     from dnaf.metrics.swap import swap_scores, swap_summary, swapped_pairs
+    from dnaf.metrics.texture_swap import texture_swap_scores, texture_swap_summary
     from dnaf.pose.cache import SkeletonCache
     from dnaf.reports.swap_check import swap_grid
     from dnaf.sampling.run import claim_folder, data_for, fingerprint, generate
@@ -45,7 +47,9 @@ def swap_check(args: argparse.Namespace, config: Config) -> int:
         generate(args.model, data_for(index, root, skeletons, swapped, resolution), swapped, todo, images,
                  experiment.sample, device, desc="swapped sources")  # fmt: skip
     scores = swap_scores(index, root, part_maps(root), swapped, images, size)
-    summary = {"model": str(args.model), **swap_summary(scores)}
+    texture = texture_swap_scores(index, root, part_maps(root), swapped, images, size)
+    summary = {"model": str(args.model), **swap_summary(scores), "texture": texture_swap_summary(texture)}
+    scores = scores.merge(texture.drop(columns=["source", "target"]), on="file", validate="one_to_one")
     with atomic_write(args.out / "swap_scores.csv") as handle:
         scores.to_csv(handle, index=False)
     with atomic_write(args.out / "swap.json") as handle:
@@ -59,12 +63,21 @@ def swap_check(args: argparse.Namespace, config: Config) -> int:
         summary["identities_apart"], "the outputs follow the source" if summary["follows_source"]
         else "the outputs do NOT follow the source",
     )  # fmt: skip
+    if (patterns := summary["texture"])["pairs"]:
+        logger.info(
+            "pattern swap check on %d pairs: texture distance %.3f to the true source's garments, %.3f to the "
+            "swapped source's (sources %.3f apart): %s", patterns["pairs"], patterns["texture_vs_true_source"],
+            patterns["texture_vs_swapped"], patterns["textures_apart"], "the patterns follow the source"
+            if patterns["follows_source"] else "the patterns do NOT follow the source",
+        )  # fmt: skip
     return EXIT_OK
 
 
 def register(verbs: Verbs) -> None:
     sub = verbs.add(
-        "swap-check", swap_check, "sample the test pairs with another identity's source: do colours follow it?"
+        "swap-check",
+        swap_check,
+        "sample the test pairs with another identity's source: do colours and patterns follow it?",
     )
     dataset_options(sub)
     sub.add_argument("--model", type=Path, required=True, help="trained model folder")

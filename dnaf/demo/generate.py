@@ -23,7 +23,7 @@ from dnaf.data.config import Split, SyntheticConfig
 from dnaf.data.deepfashion import NTED_KEYPOINT_FRAME, csv_layout_files
 from dnaf.data.names import flatten_deepfashion_path
 from dnaf.data.parts import PART_LABELS, part_map_file, part_maps
-from dnaf.demo.appearance import sample_look
+from dnaf.demo.appearance import Look, sample_look
 from dnaf.demo.draw import draw_person
 from dnaf.demo.figure import FILE_VIEW, build_figure, figure_keypoints, sample_pose
 from dnaf.io.atomic import atomic_folder
@@ -46,15 +46,16 @@ class DemoImage:
         return flatten_deepfashion_path(self.path)
 
 
-def _identity_rng(seed: int, identity: int) -> np.random.Generator:
-    return np.random.default_rng([seed, identity])
+def identity_look(seed: int, identity: int) -> Look:
+    """The look of a demo identity: it depends on (seed, identity) only."""
+    return sample_look(np.random.default_rng([seed, identity]))
 
 
 def plan_images(config: SyntheticConfig) -> list[DemoImage]:
     images = []
     total = config.train_identities + config.test_identities
     for identity in range(total):
-        look = sample_look(_identity_rng(config.seed, identity))
+        look = identity_look(config.seed, identity)
         split: Split = "train" if identity < config.train_identities else "test"
         for pose_index in range(config.poses_per_identity):
             view = FILE_VIEW[sample_pose(np.random.default_rng([config.seed, identity, pose_index])).view]
@@ -89,7 +90,7 @@ def render_demo_image(
 ) -> tuple[bytes, bytes, np.ndarray]:
     """-> (JPEG bytes, part-map PNG bytes, (18, 2) pixel (x, y) keypoints with NaN for hidden)."""
     seed, image, size = job
-    look = sample_look(_identity_rng(seed, image.identity))
+    look = identity_look(seed, image.identity)
     rng = np.random.default_rng([seed, image.identity, image.pose])
     pose = sample_pose(rng)
     figure = build_figure(look, pose, size)

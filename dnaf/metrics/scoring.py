@@ -22,6 +22,7 @@ from dnaf.metrics.perceptual import MetricUnavailable, load_lpips, lpips_distanc
 from dnaf.metrics.pixel import psnr, ssim, ssim_256
 from dnaf.metrics.protocols import Protocol, get_protocol
 from dnaf.metrics.resizing import load_unit, pad_to_width, wrong_sizes
+from dnaf.metrics.texture import texture_columns, texture_scores
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +57,9 @@ def score_images(
     """manifest rows (source, target, file) -> one row per image with ssim, ssim_256, psnr, lpips;
     lpips is NaN when it is unavailable, and the reason is returned. With ``parts`` (a folder of
     part label maps ``<target stem>.png``, the synthetic demo's), also the per-part colour error
-    (``colour_error`` and one ``colour_<part>`` column per part; our own metric, whose images are
-    always brought to the size with PIL's bicubic, whatever the protocol)."""
+    (``colour_error`` and one ``colour_<part>`` column per part) and the garments' texture metrics
+    (``texture_columns``): our own metrics, whose images are always brought to the size with PIL's
+    bicubic, whatever the protocol."""
     protocol = get_protocol(config.protocol)
     device = default_device()
     try:
@@ -89,19 +91,21 @@ def score_images(
             rows.append(
                 {"file": row["file"], "source": row["source"], "target": row["target"]}
                 | pixel_scores(t, m, protocol) | {"lpips": lp}
-                | (_colour_scores(root / index.images.at[row["target"], "path"], samples / row["file"],
-                                  part_map_file(parts, row["target"]), size) if parts else {})
+                | (_part_scores(root / index.images.at[row["target"], "path"], samples / row["file"],
+                                part_map_file(parts, row["target"]), size) if parts else {})
             )  # fmt: skip
     columns = ["file", "source", "target", "ssim", "ssim_256", "psnr", "lpips"]
     if parts:
-        columns += ["colour_error", *(f"colour_{name}" for name in FOREGROUND_PARTS)]
+        columns += ["colour_error", *(f"colour_{name}" for name in FOREGROUND_PARTS), *texture_columns()]
     return pd.DataFrame(rows, columns=columns), lpips_reason
 
 
-def _colour_scores(truth_file: Path, made_file: Path, part_map: Path, size: tuple[int, int]) -> dict[str, float]:
+def _part_scores(truth_file: Path, made_file: Path, part_map: Path, size: tuple[int, int]) -> dict[str, float]:
     truth, made = load_rgb(truth_file, size), load_rgb(made_file, size)
     labels = load_part_map(part_map, size)
     errors = part_colour_errors(made, part_mean_colours(truth, labels), labels)
-    return {"colour_error": colour_error(errors)} | {
-        f"colour_{k}": errors.get(k, float("nan")) for k in FOREGROUND_PARTS
-    }
+    return (
+        {"colour_error": colour_error(errors)}
+        | {f"colour_{k}": errors.get(k, float("nan")) for k in FOREGROUND_PARTS}
+        | texture_scores(truth, made, labels)
+    )

@@ -1,4 +1,5 @@
-"""The metrics.json document: the five numbers and the record of how they were obtained.
+"""The metrics.json document: the five numbers (with part maps, also the colour and texture metrics)
+and the record of how they were obtained.
 
 Its schema is workflow/schemas/metrics.schema.yaml. A metric that could not be computed is null,
 with the reason and the fix under ``unavailable``.
@@ -12,6 +13,9 @@ from importlib.metadata import PackageNotFoundError, version
 import pandas as pd
 
 from dnaf.metrics.protocols import Protocol, kept
+from dnaf.metrics.spectrum import PAD_FACTOR
+from dnaf.metrics.stripes import CO_DOMINANT, PROMINENCE
+from dnaf.metrics.texture import GARMENTS, HF_TEXTURE, HIGH_FREQUENCY, TEXTURE_METRICS, average
 
 SCHEMA = "dnaf-metrics/2"
 PACKAGES = ("dnaf", "torch", "torchvision", "numpy", "scipy", "scikit-image", "lpips", "clean-fid", "pillow")
@@ -32,6 +36,21 @@ COLOUR_DEFINITION = (
     "ground-truth mean colour inside each ground-truth part mask, averaged over the parts of each pair "
     "(background excluded) and over pairs; only where part label maps exist (the synthetic demo)"
 )
+TEXTURE_DEFINITIONS = {
+    "texture_distance": "per garment (upper, lower; inside the ground truth's mask eroded by 1 px): luminance in "
+    "the mask's bounding box, outside the mask filled by its window-weighted mean, mean removed, radial Hann "
+    f"window, zero-padded to a square power of two >= {PAD_FACTOR} x the box's longest side; mean over the grid of "
+    "|ln A_gen - ln A_true| weighted by (A_gen^2 + A_true^2) / 2, amplitudes floored at 8-bit rounding noise "
+    "(nats); mean over garments and pairs; only where part label maps exist",
+    "stripe_period_error": "|P_gen - P_true| / P_true between the generated spectrum's highest peak and the nearest "
+    f"ground-truth peak within {CO_DOMINANT} of its highest; only garments whose truth has a peak >= {PROMINENCE:g} "
+    "x the band's median amplitude (a dominant stripe); mean over garments and pairs",
+    "stripe_orientation_error": "degrees between the orientations (atan2(fy, fx) modulo 180) of the same peaks, in "
+    "[0, 90]; same garments as stripe_period_error",
+    "hf_energy_ratio": f"energy at |f| >= {HIGH_FREQUENCY} cycles/pixel, generated / true (generated floored at "
+    f"8-bit rounding noise's); only garments whose truth holds >= {HF_TEXTURE:g} x that noise there; geometric "
+    "mean over garments and pairs",
+}
 
 
 def library_versions() -> dict[str, str | None]:
@@ -47,6 +66,25 @@ def library_versions() -> dict[str, str | None]:
 def _mean(values: pd.Series) -> float | None:
     value = float(values.mean())
     return None if math.isnan(value) else value
+
+
+def _average(scores: pd.DataFrame, metric: str, column: str) -> float | None:
+    if column not in scores:
+        return None
+    value = average(metric, scores[column].to_numpy(dtype=float))
+    return None if math.isnan(value) else value
+
+
+def texture_parts(scores: pd.DataFrame) -> dict[str, dict]:
+    """garment -> its pairs scored, those with a dominant stripe in the truth, and each metric's mean."""
+    found = {}
+    for name in GARMENTS:
+        if f"texture_distance_{name}" in scores:
+            found[name] = {
+                "pairs": int(scores[f"texture_distance_{name}"].notna().sum()),
+                "striped_pairs": int(scores[f"stripe_period_error_{name}"].notna().sum()),
+            } | {metric: _average(scores, metric, f"{metric}_{name}") for metric in TEXTURE_METRICS}
+    return found
 
 
 def metrics_document(
@@ -84,6 +122,8 @@ def metrics_document(
         "psnr": _mean(scores["psnr"]),
         "colour_error": _mean(scores["colour_error"]) if "colour_error" in scores else None,
         "colour_error_parts": {c.removeprefix("colour_"): _mean(scores[c]) for c in parts},
+        **{metric: _average(scores, metric, metric) for metric in TEXTURE_METRICS},
+        "texture_parts": texture_parts(scores),
         "unavailable": unavailable,
         "protocol": {
             "size": list(size),
@@ -91,6 +131,7 @@ def metrics_document(
             **protocol.record(),
             **DEFINITIONS,
             "colour_error": COLOUR_DEFINITION,
+            **TEXTURE_DEFINITIONS,
         },
         "counts": {
             "test_pairs": test_pairs,

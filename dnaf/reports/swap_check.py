@@ -47,7 +47,8 @@ def swap_grid(
 
 
 def appearance_checks(main: dict, pose_only: dict | None, swap: dict | None) -> str:
-    """Markdown lines: the main run's colour error against the pose-only model's, and the swap check."""
+    """Markdown lines: the main run's colour error against the pose-only model's, and the swap check
+    (colours, and patterns where the swap check measured them)."""
     lines = []
     if pose_only is not None and main.get("colour_error") is not None and pose_only.get("colour_error"):
         ratio = main["colour_error"] / pose_only["colour_error"]
@@ -63,6 +64,20 @@ def appearance_checks(main: dict, pose_only: dict | None, swap: dict | None) -> 
             f"ground truth (the identities are {swap['identities_apart']:.4f} apart; "
             f"{100 * swap['share_closer_to_swapped']:.0f}% of pairs closer to the swapped identity): {verdict}"
         )
+    if swap is not None and swap.get("texture", {}).get("pairs"):
+        lines.append(pattern_line(swap["texture"]))
     if not lines:
         return ""
     return "\n".join(["", "Appearance checks (synthetic part maps):", "", *lines]) + "\n"
+
+
+def pattern_line(texture: dict) -> str:
+    """The pattern swap check (dnaf.metrics.texture_swap.texture_swap_summary) as one Markdown line."""
+    verdict = "the patterns follow the source" if texture["follows_source"] else "the patterns do NOT follow the source"
+    return (
+        f"- pattern swap check ({texture['pairs']} pairs whose two sources' garments differ in texture): texture "
+        f"distance {texture['texture_vs_swapped']:.3f} to the swapped source's garments, "
+        f"{texture['texture_vs_true_source']:.3f} to the true source's (the sources are "
+        f"{texture['textures_apart']:.3f} apart; {100 * texture['share_closer_to_swapped']:.0f}% of pairs closer to "
+        f"the swapped source): {verdict}"
+    )

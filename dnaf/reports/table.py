@@ -7,14 +7,22 @@ COLUMNS = (("fid", "FID", "{:.3f}"), ("lpips", "LPIPS", "{:.4f}"), ("ssim", "SSI
            ("ssim_256", "SSIM_256", "{:.4f}"), ("psnr", "PSNR", "{:.2f}"))  # fmt: skip
 COLOUR_COLUMN = ("colour_error", "colour error", "{:.4f}")
 """Shown when a document has it: only synthetic data has part label maps."""
+TEXTURE_COLUMNS = (("texture_distance", "texture distance", "{:.3f}"),
+                   ("stripe_period_error", "period error", "{:.3f}"),
+                   ("stripe_orientation_error", "orientation error (°)", "{:.1f}"),
+                   ("hf_energy_ratio", "HF energy ratio", "{:.3f}"))  # fmt: skip
+"""Shown when a document has them: the garments' texture, also from part label maps."""
 BETTER = {"fid": "lower", "lpips": "lower", "ssim": "higher", "ssim_256": "higher", "psnr": "higher",
-          "colour_error": "lower"}  # fmt: skip
+          "colour_error": "lower", "texture_distance": "lower", "stripe_period_error": "lower",
+          "stripe_orientation_error": "lower", "hf_energy_ratio": "one"}  # fmt: skip
+ARROWS = {"lower": "↓", "higher": "↑", "one": "→1"}
 
 
 def columns(documents: list[dict]) -> tuple[tuple[str, str, str], ...]:
     """The metric columns of a table of these documents."""
     with_colour = any(d.get("colour_error") is not None for d in documents)
-    return COLUMNS + ((COLOUR_COLUMN,) if with_colour else ())
+    with_texture = any(d.get("texture_distance") is not None for d in documents)
+    return COLUMNS + ((COLOUR_COLUMN,) if with_colour else ()) + (TEXTURE_COLUMNS if with_texture else ())
 
 
 def cell(document: dict, key: str, form: str) -> str:
@@ -23,10 +31,10 @@ def cell(document: dict, key: str, form: str) -> str:
 
 
 def metrics_rows(documents: list[dict]) -> tuple[list[str], list[list[str]]]:
-    """Header and rows: method, the five metrics ('n/a' when unavailable) and the colour error where
-    there is one, images scored."""
+    """Header and rows: method, the five metrics ('n/a' when unavailable), the colour error and the
+    texture metrics where there are some, images scored."""
     shown = columns(documents)
-    header = ["method", *(f"{title} ({'↓' if BETTER[key] == 'lower' else '↑'})" for key, title, _ in shown), "images"]
+    header = ["method", *(f"{title} ({ARROWS[BETTER[key]]})" for key, title, _ in shown), "images"]
     rows = [
         [d["method"], *(cell(d, key, form) for key, _, form in shown), str(d["counts"]["generated"])] for d in documents
     ]
