@@ -17,7 +17,7 @@ from dnaf.metrics.spectrum import PAD_FACTOR
 from dnaf.metrics.stripes import CO_DOMINANT, PROMINENCE
 from dnaf.metrics.texture import GARMENTS, HF_TEXTURE, HIGH_FREQUENCY, TEXTURE_METRICS, average
 
-SCHEMA = "dnaf-metrics/2"
+SCHEMA = "dnaf-metrics/3"
 PACKAGES = ("dnaf", "torch", "torchvision", "numpy", "scipy", "scikit-image", "lpips", "clean-fid", "pillow")
 DEFINITIONS = {
     "ssim": "skimage structural_similarity, win_size 51, data_range 1, images in [0, 1] (every peer's 'SSIM')",
