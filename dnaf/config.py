@@ -21,8 +21,7 @@ from dnaf.data.config import DatasetConfig, PublishedCounts, SyntheticConfig
 from dnaf.metrics.config import EvaluateConfig
 from dnaf.models.config import ModelConfig, TinyConfig
 from dnaf.sampling.config import SampleConfig
-from dnaf.training.config import TrainConfig
-from dnaf.training.trainer import TrainSetup
+from dnaf.training.config import TrainConfig, TrainSetup
 
 DATASET_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 """A dataset name: it becomes a folder name (results/<name>) and a Snakemake wildcard value."""
