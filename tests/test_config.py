@@ -156,6 +156,21 @@ def test_the_rehearsal_differs_from_the_paper_recipe_only_where_its_layer_says()
     assert config.datasets.get("rehearsal").image_size == config.datasets.deepfashion.image_size
 
 
+def test_the_512_layer_is_deepfashion_over_the_same_files_at_twice_the_size():
+    config = load_config([REPO / "config" / "config.yaml", REPO / "config" / "deepfashion-512.yaml"])
+    data, paper = config.datasets.get("deepfashion512"), config.datasets.deepfashion
+    assert (data.format, data.root) == (paper.format, paper.root)  # the same downloads, the same split files
+    # the annotation files are the 256x176 setting's: their coordinates are in its frame
+    assert data.keypoint_frame == paper.image_size == (256, 176) and data.image_dirs["train"] == "train_highres"
+    experiment = config.experiments.get("deepfashion512")
+    height, width = experiment.train.resolution
+    assert (height, width) == experiment.evaluate.size == data.skeleton_size == (512, 352)
+    assert height * 176 == width * 256  # the aspect ratio of the 256x176 frame: no squeeze
+    assert (height % 8, width % 8) == (0, 0) and (height // 8, width // 8) == (64, 44)  # SD1.5's VAE: 8x
+    recipe, larger = (_leaves(e.model_dump(mode="json")) for e in (config.experiments.deepfashion, experiment))
+    assert {key for key in recipe if recipe[key] != larger[key]} == {"train.resolution", "evaluate.size"}
+
+
 def test_an_ablation_replaces_only_its_keys_and_a_layer_adds_one(tmp_path):
     config = Config()
     ablated = config.experiment("demo", "no-noise-aware")
