@@ -1,24 +1,39 @@
 # dnaf workflow: raw dataset -> checks -> index -> skeletons -> training -> sharded sampling ->
 # scores -> metrics.json, grids, report. Every rule calls the `dnaf` CLI; the logic lives in the
 # dnaf package.
+import sys
+
 from snakemake.utils import min_version, validate
 
-from dnaf.config import parse_config
+from dnaf.config import parse_config, read_layers
+from dnaf.core.errors import ConfigError
 
 min_version("9.0")
 
+CONFIG_FILE = "config/config.yaml"
 
-configfile: "config/config.yaml"
+
+configfile: CONFIG_FILE
 
 
 # `snakemake --report report.html` after a run: the figures and tables marked report() in the rules
 report: "workflow/report/workflow.rst"
 
 
-# The schema rejects unknown keys and bad values; the defaults of keys left out (experiments.market
-# lists only what differs) come from the same typed model the CLI uses.
+# The typed model the CLI uses reads the layers themselves (config.yaml unless replaced, each
+# --configfile, then --config), not Snakemake's merge of them, so that an error names its file and
+# key, and says only that (no traceback). It fills in the defaults of keys left out
+# (experiments.market lists only what differs); the schema is generated from the same model.
+try:
+    layers = read_layers(
+        ([] if workflow.config_settings.replace_workflow_config else [CONFIG_FILE])
+        + list(workflow.overwrite_configfiles)
+    )
+    resolved = parse_config([*layers, ("--config", dict(workflow.config_settings.config))])
+except ConfigError as error:
+    sys.exit(f"configuration error:\n{error}")
 validate(config, "workflow/schemas/config.schema.yaml", set_default=False)
-config.update(parse_config([("config", config)]).model_dump(mode="json"))
+config.update(resolved.model_dump(mode="json"))
 
 
 include: "workflow/rules/common.smk"

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
-from pydantic import ConfigDict, Field, PositiveInt, ValidationError, ValidationInfo, model_validator
+from pydantic import ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
 from dnaf.core.errors import ConfigError
 from dnaf.core.settings import StrictModel, deep_merge
@@ -22,8 +22,7 @@ from dnaf.metrics.config import EvaluateConfig
 from dnaf.models.config import ModelConfig, TinyConfig
 from dnaf.pose.config import PoseExtractionConfig
 from dnaf.sampling.config import SampleConfig
-from dnaf.training.config import TrainConfig
-from dnaf.training.trainer import TrainSetup
+from dnaf.training.config import TrainConfig, TrainSetup
 
 DATASET_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 """A dataset name: it becomes a folder name (results/<name>) and a Snakemake wildcard value."""
@@ -34,6 +33,8 @@ class NamedEntries(StrictModel):
     by name: datasets and experiments."""
 
     model_config = ConfigDict(extra="allow", frozen=True, use_attribute_docstrings=True)
+    section: ClassVar[str]
+    """The config key holding the entries, for messages."""
 
     @model_validator(mode="before")
     @classmethod
@@ -51,8 +52,8 @@ class NamedEntries(StrictModel):
         if name in self.model_extra:  # not getattr: an extra named like a method ("copy") must still resolve
             return self.model_extra[name]
         raise ConfigError(
-            f"unknown dataset {name!r}; expected one of {sorted(self.names())} (or define datasets.{name} in a "
-            "config layer)"
+            f"unknown {self.section[:-1]} {name!r}; expected one of {sorted(self.names())} (or define "
+            f"{self.section}.{name} in a config layer)"
         )
 
 
@@ -68,6 +69,7 @@ class Datasets(NamedEntries):
     """The three datasets known to the code, and any others a config layer defines."""
 
     __pydantic_extra__: dict[str, DatasetConfig] = Field(init=False)
+    section: ClassVar[str] = "datasets"
 
     @model_validator(mode="after")
     def _generated_roots_differ(self) -> Datasets:
@@ -152,10 +154,11 @@ DEMO_EXPERIMENT = Experiment(
 
 
 class Experiments(NamedEntries):
-    """One experiment per dataset; a dataset a config layer adds gets the paper recipe's defaults
-    (``Experiment()``) for every key its layer leaves out."""
+    """One experiment per dataset. A config layer that adds a dataset adds its experiment too; the
+    keys the experiment leaves out take the paper recipe's defaults (``Experiment()``)."""
 
     __pydantic_extra__: dict[str, Experiment] = Field(init=False)
+    section: ClassVar[str] = "experiments"
 
     deepfashion: Experiment = Experiment(train=TrainConfig(resolution=(256, 176)))
     market: Experiment = Experiment(train=TrainConfig(resolution=(128, 64)))
@@ -271,6 +274,8 @@ class Config(StrictModel):
             if name is not None and name not in self.datasets.names():
                 raise ValueError(f"rehearsal names dataset {name!r}, which datasets: does not define")
         name = self.rehearsal.dataset
+        if name not in self.experiments.names():
+            raise ValueError(f"rehearsal names dataset {name!r}, which experiments: does not define")
         experiment, problems = self.experiments.get(name), []
         if self.datasets.get(name).synthetic is None:
             problems.append(f"datasets.{name} needs a synthetic: section (the rehearsal generates its data)")
@@ -289,29 +294,6 @@ class Config(StrictModel):
             raise ValueError("; ".join(problems))
         return self
 
-    @model_validator(mode="before")
-    @classmethod
-    def _an_experiment_per_dataset(cls, data: Any, info: ValidationInfo) -> Any:
-        """Every dataset has an experiment (defaults for one a layer does not give); no
-        experiment lacks its dataset (checked on the merge of every layer: a later layer may
-        define the dataset of an earlier layer's experiment)."""
-        if not isinstance(data, dict) or not isinstance(data.get("datasets", {}), dict):
-            return data
-        experiments = data.get("experiments", {})
-        if not isinstance(experiments, dict):
-            return data
-        datasets = set(Datasets.model_fields) | set(data.get("datasets", {}))
-        orphans = sorted(set(experiments) - datasets - set(Experiments.model_fields))
-        if orphans and not (info.context or {}).get("partial"):
-            raise ValueError(f"experiments {orphans} have no dataset: define datasets.{orphans[0]} too")
-        experiments = {name: value for name, value in experiments.items() if name not in orphans}
-        missing = {  # a badly named dataset is reported once, under datasets
-            name: {}
-            for name in datasets - set(experiments) - set(Experiments.model_fields)
-            if isinstance(name, str) and DATASET_NAME.fullmatch(name)
-        }
-        return {**data, "experiments": {**experiments, **missing}}
-
 
 def _key(item: dict) -> str:
     return ".".join(str(part) for part in item["loc"]) or "<top level>"
@@ -325,39 +307,69 @@ def _format_errors(source: str, error: ValidationError) -> str:
     return "\n".join(f"{source}: {_key(item)}: {_reason(item)}" for item in error.errors())
 
 
-def parse_config(documents: list[tuple[str, dict[str, Any]]]) -> Config:
-    """Merge partial config documents (source name, mapping) in order over the defaults."""
-    merged = Config().model_dump(mode="json")
-    for source, document in documents:
+def parse_config(layers: list[tuple[str, dict[str, Any]]], part: tuple[str, dict[str, Any]] | None = None) -> Config:
+    """Config layers (source name, mapping) merged in order over the defaults, then ``part``: a part
+    of a config, such as the workflow gives each rule (its names need not come in pairs)."""
+    config = Config()
+    merged = config.model_dump(mode="json")
+    for source, document in [*layers, *([part] if part else [])]:
         if not isinstance(document, dict):
             raise ConfigError(f"{source}: expected a mapping at the top level, got {type(document).__name__}")
-        try:  # validate each document on its own so an error names the file it came from
-            Config.model_validate(deep_merge(merged, document), context={"partial": True})
+        merged = deep_merge(merged, document)
+        try:  # validated after each document, so that an error names the file it came from
+            config = Config.model_validate(merged)
         except ValidationError as error:
             raise ConfigError(_format_errors(source, error)) from None
-        merged = deep_merge(merged, document)
-    try:  # what only the merge of every layer can tell (an experiment whose dataset no layer defines)
-        return Config.model_validate(merged)
-    except ValidationError as error:
-        raise ConfigError(_format_errors(" + ".join(source for source, _ in documents) or "config", error)) from None
+    if unpaired := _unpaired_names(layers, merged):
+        raise ConfigError("\n".join(unpaired))
+    return config
 
 
-def load_config(paths: list[Path] | tuple[Path, ...] = (), inline_json: str | None = None) -> Config:
-    """Defaults, then each YAML file in order, then an inline JSON document (as Snakemake passes)."""
-    documents: list[tuple[str, dict[str, Any]]] = []
+def _unpaired_names(layers: list[tuple[str, dict[str, Any]]], merged: dict[str, Any]) -> list[str]:
+    """Each name a layer adds under datasets: (or experiments:) that the merged config lacks under
+    the other, with the first file that added it. Checked on the merge: one file may hold the
+    datasets and another the experiments."""
+    added: dict[tuple[str, str], str] = {}
+    for source, document in layers:
+        for section in ("datasets", "experiments"):
+            for name in document.get(section) or {}:  # validated: a mapping or absent
+                added.setdefault((section, name), source)
+    needs = {
+        "datasets": "needs its experiment (`{name}: {{}}` under experiments: takes every default, the paper recipe)",
+        "experiments": "needs its dataset (format, root, sizes: config/config.yaml shows every key)",
+    }
+    problems = []
+    for (section, name), source in added.items():
+        other = "experiments" if section == "datasets" else "datasets"
+        if name not in merged[other]:
+            why = needs[section].format(name=name)
+            problems.append(f"{source}: {other}.{name}: missing; {section}.{name} is defined here and {why}")
+    return problems
+
+
+def read_layers(paths: list[Path] | tuple[Path, ...]) -> list[tuple[str, dict[str, Any]]]:
+    """(file name, its YAML) of each config file, in order."""
+    layers = []
     for path in paths:
         try:
-            documents.append((str(path), yaml.safe_load(Path(path).read_text()) or {}))
+            layers.append((str(path), yaml.safe_load(Path(path).read_text()) or {}))
         except OSError as error:
             raise ConfigError(f"{path}: cannot read config file: {error.strerror}") from None
         except yaml.YAMLError as error:
             raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    return layers
+
+
+def load_config(paths: list[Path] | tuple[Path, ...] = (), inline_json: str | None = None) -> Config:
+    """Defaults, then each YAML file in order, then an inline JSON document: the part of the config
+    a workflow rule passes."""
+    part = None
     if inline_json is not None:
         try:
-            documents.append(("--config-json", json.loads(inline_json)))
+            part = ("--config-json", json.loads(inline_json))
         except json.JSONDecodeError as error:
             raise ConfigError(f"--config-json: not valid JSON: {error}") from None
-    return parse_config(documents)
+    return parse_config(read_layers(paths), part)
 
 
 def dump_config(config: Config) -> str:

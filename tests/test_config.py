@@ -67,26 +67,58 @@ MINE = {"format": "deepfashion-csv", "root": "data/mine", "image_size": [256, 17
         "disjoint_identities": True}  # fmt: skip
 
 
-def test_a_dataset_defined_only_in_a_layer_gets_the_paper_recipe():
-    config = load_config(
-        [], json.dumps({"datasets": {"mine": MINE}, "experiments": {"mine": {"train": {"max_steps": 7}}}})
+def _layer(path: Path, document: dict) -> Path:
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def test_a_dataset_a_layer_adds_comes_with_its_experiment(tmp_path):
+    mine = _layer(
+        tmp_path / "mine.yaml", {"datasets": {"mine": MINE}, "experiments": {"mine": {"train": {"max_steps": 7}}}}
     )
+    config = load_config([mine])
     assert config.datasets.get("mine").root == Path("data/mine")
     experiment = config.experiments.get("mine")
-    assert experiment.train.max_steps == 7 and experiment.model == Config().experiments.deepfashion.model
-    bare = load_config([], json.dumps({"datasets": {"mine": MINE}}))
-    assert bare.experiments.get("mine") == Experiment()  # every key the layer leaves out: the defaults
-    assert "mine" in bare.model_dump(mode="json")["experiments"]  # the workflow reads it from there
+    assert experiment.train.max_steps == 7  # the keys the layer leaves out: the paper recipe's defaults
+    assert experiment.model_copy(update={"train": Experiment().train}) == Experiment()
+    assert "mine" in config.model_dump(mode="json")["experiments"]  # the workflow reads it from there
     with pytest.raises(ConfigError, match="unknown dataset 'other'.*or define datasets.other"):
-        bare.datasets.get("other")
+        config.datasets.get("other")
+    # the two may come in different files
+    data = _layer(tmp_path / "data.yaml", {"datasets": {"mine": MINE}})
+    recipe = _layer(tmp_path / "recipe.yaml", {"experiments": {"mine": {}}})
+    assert load_config([data, recipe]).experiments.get("mine") == Experiment()
 
 
-def test_bad_dataset_names_and_orphan_experiments_are_rejected():
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"datasets": {"mine": MINE}}, "experiments.mine: missing; datasets.mine is defined here and needs its "
+         "experiment (`mine: {}` under experiments: takes every default, the paper recipe)"),
+        ({"experiments": {"ghost": {}}}, "datasets.ghost: missing; experiments.ghost is defined here and needs its "
+         "dataset (format, root, sizes: config/config.yaml shows every key)"),
+    ],
+)  # fmt: skip
+def test_a_name_without_its_dataset_or_experiment_is_an_error_naming_file_and_key(tmp_path, document, message):
+    layer = _layer(tmp_path / "layer.yaml", document)
+    with pytest.raises(ConfigError) as error:
+        load_config([REPO / "config" / "config.yaml", layer])
+    assert str(error.value) == f"{layer}: {message}"
+
+
+def test_a_part_of_a_config_need_not_pair_its_names():
+    """--config-json carries the part of the config a workflow rule reads (the data stages get the
+    dataset alone); a verb that reads an experiment the part lacks says which."""
+    part = load_config([], json.dumps({"datasets": {"mine": MINE}}))
+    assert part.datasets.get("mine").root == Path("data/mine")
+    with pytest.raises(ConfigError, match=r"unknown experiment 'mine'.*or define experiments\.mine"):
+        part.experiments.get("mine")
+
+
+def test_bad_dataset_names_are_rejected_once():
     with pytest.raises(ConfigError, match="lower-case letters") as error:
         load_config([], json.dumps({"datasets": {"My Data": MINE}}))
     assert str(error.value).count("My Data") == 1  # said once, under datasets
-    with pytest.raises(ConfigError, match=r"experiments \['ghost'\] have no dataset"):
-        load_config([], json.dumps({"experiments": {"ghost": {}}}))
     with pytest.raises(ConfigError, match="rehearsal names dataset 'nowhere'"):
         load_config([], json.dumps({"rehearsal": {"dataset": "nowhere", "resume_step": 2}}))
 
@@ -97,6 +129,9 @@ def test_the_cli_takes_a_new_dataset_name(run_cli, tmp_path):
     assert result.code == 1 and "missing" in result.text  # read as a dataset, its files reported missing
     unknown = run_cli("check-data", "--dataset", "nothing")
     assert unknown.code == 2 and "unknown dataset 'nothing'" in unknown.text
+    alone = _layer(tmp_path / "mine.yaml", {"datasets": {"mine": MINE}})
+    unpaired = run_cli("check-data", "--dataset", "mine", "--config", alone)
+    assert unpaired.code == 2 and f"{alone}: experiments.mine: missing; datasets.mine is defined here" in unpaired.text
 
 
 def _leaves(tree, prefix=""):
@@ -119,6 +154,21 @@ def test_the_rehearsal_differs_from_the_paper_recipe_only_where_its_layer_says()
         "evaluate.allow_download",
     }, changed  # fmt: skip
     assert config.datasets.get("rehearsal").image_size == config.datasets.deepfashion.image_size
+
+
+def test_the_512_layer_is_deepfashion_over_the_same_files_at_twice_the_size():
+    config = load_config([REPO / "config" / "config.yaml", REPO / "config" / "deepfashion-512.yaml"])
+    data, paper = config.datasets.get("deepfashion512"), config.datasets.deepfashion
+    assert (data.format, data.root) == (paper.format, paper.root)  # the same downloads, the same split files
+    # the annotation files are the 256x176 setting's: their coordinates are in its frame
+    assert data.keypoint_frame == paper.image_size == (256, 176) and data.image_dirs["train"] == "train_highres"
+    experiment = config.experiments.get("deepfashion512")
+    height, width = experiment.train.resolution
+    assert (height, width) == experiment.evaluate.size == data.skeleton_size == (512, 352)
+    assert height * 176 == width * 256  # the aspect ratio of the 256x176 frame: no squeeze
+    assert (height % 8, width % 8) == (0, 0) and (height // 8, width // 8) == (64, 44)  # SD1.5's VAE: 8x
+    recipe, larger = (_leaves(e.model_dump(mode="json")) for e in (config.experiments.deepfashion, experiment))
+    assert {key for key in recipe if recipe[key] != larger[key]} == {"train.resolution", "evaluate.size"}
 
 
 def test_an_ablation_replaces_only_its_keys_and_a_layer_adds_one(tmp_path):

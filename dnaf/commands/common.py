@@ -39,7 +39,9 @@ class Verbs:
         return sub
 
 
-DATASET_HELP = "a dataset of the config: deepfashion, market, demo, or one a config layer defines under datasets:"
+DATASET_HELP = (
+    "a dataset of the config: deepfashion, market, demo, or one a config layer defines under datasets: and experiments:"
+)
 
 
 def dataset_options(parser: argparse.ArgumentParser, root: bool = True) -> None:

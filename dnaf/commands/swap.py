@@ -10,19 +10,19 @@ from pathlib import Path
 
 from dnaf.commands.common import Verbs, dataset_and_root, dataset_options, logger, scoring_size
 from dnaf.config import Config
-from dnaf.core.device import default_device
 from dnaf.core.errors import EXIT_OK, UsageError
 from dnaf.data.parts import part_maps
 from dnaf.io.atomic import atomic_write, atomic_write_bytes
-from dnaf.models.saving import model_image_size
 
 
 def swap_check(args: argparse.Namespace, config: Config) -> int:
 
+    from dnaf.core.device import default_device
     from dnaf.data.index import DatasetIndex
     from dnaf.io.images import decoded_size, encode_image
     from dnaf.metrics.swap import swap_scores, swap_summary, swapped_pairs
     from dnaf.metrics.texture_swap import texture_swap_scores, texture_swap_summary
+    from dnaf.models.saving import model_image_size
     from dnaf.pose.cache import SkeletonCache
     from dnaf.reports.swap_check import swap_grid
     from dnaf.sampling.run import claim_folder, data_for, fingerprint, generate

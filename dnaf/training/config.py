@@ -1,12 +1,16 @@
-"""Typed configuration of training (the ``train:`` part of an experiment)."""
+"""Typed configuration of training (the ``train:`` part of an experiment), and what one training
+run is given of the whole configuration."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
 
 from dnaf.core.settings import StrictModel
+from dnaf.data.config import DatasetConfig
+from dnaf.models.config import ModelConfig
 
 
 class TrainConfig(StrictModel):
@@ -62,3 +66,20 @@ class TrainConfig(StrictModel):
         if self.cache_latents and self.hflip > 0:
             raise ValueError("cache_latents stores unflipped latents: set hflip to 0 to use it")
         return self
+
+
+@dataclass(frozen=True)
+class TrainSetup:
+    """What one training run is given from the configuration (``dnaf.config.train_setup`` builds
+    it). Here, not beside the trainer, so that reading the configuration imports no torch."""
+
+    model: ModelConfig
+    train: TrainConfig
+    dataset: DatasetConfig
+    resolved_config: str
+    """The whole resolved configuration as YAML, saved beside the run."""
+
+    @property
+    def resolution(self) -> tuple[int, int]:
+        """(height, width) the model trains and samples at."""
+        return tuple(self.train.resolution or self.dataset.image_size)

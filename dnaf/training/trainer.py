@@ -24,41 +24,23 @@ from tqdm import tqdm
 
 from dnaf.core.device import has_cuda
 from dnaf.core.errors import DataError, UsageError
-from dnaf.data.config import DatasetConfig
 from dnaf.data.index import DatasetIndex
 from dnaf.io.atomic import atomic_write
 from dnaf.io.grid import image_grid
 from dnaf.io.tensors import to_uint8
 from dnaf.models.build import build_tiny, load_pretrained
-from dnaf.models.config import ModelConfig
 from dnaf.models.dnaf_model import DNAFModel
 from dnaf.models.saving import save_model
 from dnaf.pairs.dataset import PairDataset, ordered_pairs
 from dnaf.pipeline import DNAFPipeline, Guidance, make_sampler
 from dnaf.pose.cache import SkeletonCache
 from dnaf.training import checkpoints
-from dnaf.training.config import TrainConfig
+from dnaf.training.config import TrainSetup
 from dnaf.training.latents import LatentCache
 from dnaf.training.plots import plot_loss, write_log_csv
 from dnaf.training.step import DiffusionLoss
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TrainSetup:
-    """What one training run is given from the configuration (``dnaf.config.train_setup`` builds it)."""
-
-    model: ModelConfig
-    train: TrainConfig
-    dataset: DatasetConfig
-    resolved_config: str
-    """The whole resolved configuration as YAML, saved beside the run."""
-
-    @property
-    def resolution(self) -> tuple[int, int]:
-        """(height, width) the model trains and samples at."""
-        return tuple(self.train.resolution or self.dataset.image_size)
 
 
 @dataclass(frozen=True)

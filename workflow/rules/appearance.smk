@@ -26,7 +26,8 @@ rule swap_check:
         index=index_folder,
         samples=lambda w, input: samples_folder(input.manifest),
         out=lambda w, output: os.path.dirname(output.summary),
-        config=lambda w: experiment_json(w.dataset),
+        # sampled with the experiment's model and sample parts, scored at its evaluate.size
+        config=lambda w: config_json(("datasets", w.dataset), ("experiments", w.dataset)),
     log:
         "results/logs/swap_check/{dataset}.log",
     benchmark:

@@ -146,6 +146,8 @@ def grid_columns(manifests):
 
 
 def evaluate_json(dataset):
+    """The dataset's config and its experiment's evaluate part: what scoring reads, and the
+    figures drawn at the scoring size (evaluate.size)."""
     return config_json(("datasets", dataset), ("experiments", dataset, "evaluate"))
 
 

@@ -20,7 +20,7 @@ rule compare_grid:
     params:
         index=index_folder,
         samples=lambda w, input: samples_folder(input.manifest),
-        config=lambda w: dataset_json(w.dataset),
+        config=lambda w: evaluate_json(w.dataset),
     log:
         "results/logs/compare_grid/{dataset}.log",
     benchmark:
@@ -85,7 +85,7 @@ rule compare_runs:
         rows=lambda w, input: input.manifests[0],
         samples=lambda w, input: grid_columns(input.manifests),
         appearance=appearance_options,
-        config=lambda w: dataset_json(w.dataset),
+        config=lambda w: evaluate_json(w.dataset),
     log:
         "results/logs/compare_runs/{dataset}.log",
     benchmark:
