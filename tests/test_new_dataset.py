@@ -1,5 +1,5 @@
-"""A dataset of the user's own name: files on disk and one config layer that defines the dataset
-and its experiment run through the workflow; the 512x352 DeepFashion layer reads the pictures at
+"""A dataset of the user's own name: photos made into a dataset by dnaf make-dataset, whose config
+layer defines it, run through the workflow; the 512x352 DeepFashion layer reads the pictures at
 their original size with the 256x176 annotation files."""
 
 import json
@@ -15,7 +15,6 @@ from dnaf.core.settings import deep_merge
 from dnaf.data.config import SyntheticConfig
 from dnaf.data.deepfashion import csv_layout_files
 from dnaf.data.index import DatasetIndex
-from dnaf.data.parts import part_maps
 from dnaf.demo.generate import write_demo_dataset
 
 from .conftest import REPO, SMALL_DEMO
@@ -75,27 +74,38 @@ def _mine_layer(root: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_a_dataset_of_its_own_name_trains_samples_and_scores_through_the_workflow(tmp_path):
-    root = tmp_path / "my-pictures"
-    write_demo_dataset(root, SyntheticConfig(train_identities=3, test_identities=2, poses_per_identity=3),
+def test_a_dataset_of_its_own_name_trains_samples_and_scores_through_the_workflow(tmp_path, run_cli):
+    """The user's path: a folder of photos, one subfolder per person -> dnaf make-dataset (its
+    config layer names the dataset) -> the workflow, with a second layer for a tiny model."""
+    pictures = tmp_path / "generated"
+    write_demo_dataset(pictures, SyntheticConfig(train_identities=3, test_identities=2, poses_per_identity=3),
                        (128, 88), "csv", workers=1)  # fmt: skip
-    shutil.rmtree(part_maps(root))  # what a real DeepFashion layout holds, and nothing of the generator
-    (root / "synthetic.json").unlink()
+    photos = tmp_path / "photos"
+    for picture in sorted(pictures.glob("*/*.jpg")):  # nothing of the generator but the pictures
+        person = photos / picture.name.split("id")[1][:8]
+        person.mkdir(parents=True, exist_ok=True)
+        shutil.copy(picture, person / picture.name)
+    root = tmp_path / "mine"
+    made = run_cli("make-dataset", "--images", photos, "--out", root, "--size", "128x88", "--test-fraction", "0.4")
+    assert made.code == 0, made.text
+    summary = json.loads((root / "summary.json").read_text())
     workflow = copy_workflow(tmp_path / "workflow")
-    (workflow / "mine.yaml").write_text(yaml.safe_dump(_mine_layer(root), sort_keys=False))
+    tiny = {"experiments": {"mine": _mine_layer(root)["experiments"]["mine"]}}
+    (workflow / "tiny.yaml").write_text(yaml.safe_dump(tiny, sort_keys=False))
+    layers = ["--configfile", str(root / "dataset.yaml"), "tiny.yaml"]
 
-    result = run(workflow, "snakemake", "--cores", "2", "--configfile", "mine.yaml", "--", "results/mine/metrics.json")
+    result = run(workflow, "snakemake", "--cores", "2", *layers, "--", "results/mine/metrics.json")
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((workflow / "results/mine/metrics.json").read_text())
     assert metrics["dataset"] == "mine" and metrics["method"] == "DNAF"
-    assert metrics["counts"]["generated"] == 2 * 2  # 2 test identities x 2 pairs
-    assert 0 < metrics["ssim"] <= 1 and metrics["psnr"] > 0
+    assert metrics["counts"]["generated"] == summary["pairs"]["test"] > 0
+    assert -1 <= metrics["ssim"] <= 1 and metrics["psnr"] > 0  # 3 training steps: scores exist, no more
     assert metrics["fid"] is None and "downloads are off" in metrics["unavailable"]["fid"]
     assert metrics["colour_error"] is None  # no part label maps: not synthetic data
     assert not (workflow / "data").exists()  # nothing generated: the files were the user's
 
     # the ablations and the baseline of the comparison are planned for it too (a dry run)
-    planned = run(workflow, "snakemake", "--dry-run", "--configfile", "mine.yaml", "--", "results/mine/comparison.md")
+    planned = run(workflow, "snakemake", "--dry-run", *layers, "--", "results/mine/comparison.md")
     assert planned.returncode == 0, planned.stderr[-3000:]
     jobs = job_counts(planned.stdout)
     assert jobs["train_model"] == len(Config().ablations.variants) and jobs["copy_source"] == 1
