@@ -8,8 +8,10 @@ Builds the SD1.5 UNet/VAE, a full T2I-Adapter and Swin-B from their published co
   source, injectors) and DNAF with the detached reference (`model.reference_grad: false`: a
   no-graph pass over the B reference rows, then B main rows);
 - sampling: one denoising step with guidance: DNAF appearance guidance (3 rows per image: two
-  branches + one shared reference), in float32 and under bfloat16 autocast, versus SD + adapter
-  classifier-free guidance (2 rows); adapter residuals and Swin tokens computed once per batch;
+  branches + one shared reference) versus SD + adapter classifier-free guidance (2 rows); adapter
+  residuals and Swin tokens computed once per batch; on a GPU (or with `--half`) also DNAF under
+  bfloat16 autocast (`sample.precision`; a CPU without bfloat16 units emulates it, 37x slower on
+  this one);
 - guidance rows: disentangled guidance at w_p = 2 (4 rows) against w_p = 1 (3 rows).
 
 A ratio is measured interleaved in one process, after a warm-up of both steps: A B A B ... for
@@ -17,7 +19,7 @@ A ratio is measured interleaved in one process, after a warm-up of both steps: A
 that a change of machine load between two steps moves one pair, not the ratio. Peak memory needs
 a process per case: `--memory` adds it (fresh processes, one step each). Prints one JSON line.
 Run: python benchmarks/step_cost.py [--batch 2] [--pairs 7] [--device cpu|cuda] [--dtype float32|bfloat16]
-[--cases train sample guided] [--memory]
+[--cases train sample guided] [--half] [--memory]
 """
 
 from __future__ import annotations
@@ -183,13 +185,17 @@ COMPARISONS = {
 }
 
 
-def run_comparisons(cases: list[str], batch: int, pairs: int, device: str, dtype_name: str) -> dict:
+def compared(case: str, half: bool) -> tuple[str, list[str]]:
+    baseline, others = COMPARISONS[case]
+    return baseline, [name for name in others if half or not name.endswith("_bf16")]
+
+
+def run_comparisons(cases: list[str], batch: int, pairs: int, device: str, dtype_name: str, half: bool) -> dict:
     torch.set_num_threads(os.cpu_count() or 1)
     built = setup(batch, device, dtype_name)
     results = {"params": built["params"]}
     for case in cases:
-        baseline, others = COMPARISONS[case]
-        results[case] = interleaved(built["steps"], baseline, others, pairs, device)
+        results[case] = interleaved(built["steps"], *compared(case, half), pairs, device)
     return results
 
 
@@ -209,10 +215,12 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
     parser.add_argument("--cases", nargs="+", default=list(COMPARISONS), choices=list(COMPARISONS))
+    parser.add_argument("--half", action="store_true", help="also bfloat16 sampling (default on a GPU)")
     parser.add_argument("--memory", action="store_true", help="also the peak memory of each step (one process each)")
     args = parser.parse_args()
+    half = args.half or args.device == "cuda"
     started = time.perf_counter()
-    results = run_comparisons(args.cases, args.batch, args.pairs, args.device, args.dtype)
+    results = run_comparisons(args.cases, args.batch, args.pairs, args.device, args.dtype, half)
     device_name = torch.cuda.get_device_name() if args.device == "cuda" else f"cpu ({os.cpu_count()} threads)"
     summary = {"benchmark": "step_cost", "device": device_name, "dtype": args.dtype, "size": [HEIGHT, WIDTH],
                "batch": args.batch, "pairs": args.pairs, **results}  # fmt: skip
@@ -220,7 +228,7 @@ def main() -> None:
         context = multiprocessing.get_context("spawn")
         summary["peak_gib"] = {}
         for case in args.cases:
-            baseline, others = COMPARISONS[case]
+            baseline, others = compared(case, half)
             for name in (baseline, *others):
                 with context.Pool(1) as pool:
                     peak = pool.apply(peak_memory, (name, args.batch, args.device, args.dtype))
