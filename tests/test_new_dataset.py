@@ -15,6 +15,7 @@ from dnaf.core.settings import deep_merge
 from dnaf.data.config import SyntheticConfig
 from dnaf.data.deepfashion import csv_layout_files
 from dnaf.data.index import DatasetIndex
+from dnaf.data.names import flatten_deepfashion_path
 from dnaf.demo.generate import write_demo_dataset
 
 from .conftest import REPO, SMALL_DEMO
@@ -34,16 +35,26 @@ def _annotation(path: Path) -> dict[str, tuple[list[int], list[int]]]:
 
 
 def test_the_512_layer_reads_the_original_pictures_with_the_256x176_keypoints(run_cli, tmp_path):
-    """The CFLD layout of the 512 setting: train_highres/ and test_highres/ hold the pictures at
-    their original size; the annotation files are those of the 256x176 setting."""
+    """The CFLD layout of the 512 setting from the downloads: img_highres.zip unpacked as img/,
+    placed by prepare-highres into train_highres/ and test_highres/ at the original size; the
+    annotation files are those of the 256x176 setting."""
     root = tmp_path / "deepfashion"
     write_demo_dataset(root, SMALL_DEMO, (256, 176), "csv", workers=1)
+    write_demo_dataset(tmp_path / "tree", SMALL_DEMO, (256, 176), "nted", workers=1)  # the same pictures in img/
+    for picture in (tmp_path / "tree" / "img").rglob("*.jpg"):
+        target = root / picture.relative_to(tmp_path / "tree")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with Image.open(picture) as image:
+            image.resize(HIGHRES[::-1], Image.Resampling.BICUBIC).save(target)
     for split in ("train", "test"):
-        (root / f"{split}_highres").mkdir()
-        for picture in (root / split).iterdir():
-            with Image.open(picture) as image:
-                image.resize(HIGHRES[::-1], Image.Resampling.BICUBIC).save(root / f"{split}_highres" / picture.name)
         shutil.rmtree(root / split)
+    layer = REPO / "config" / "deepfashion-512.yaml"
+    prepare = ("prepare-highres", "--dataset", "deepfashion512", "--config", layer, "--root", root)
+    assert run_cli(*prepare).code == 0
+    assert "0 pictures placed, 18 already in place" in run_cli(*prepare).text  # a rerun has nothing to do
+    tree = {flatten_deepfashion_path(p.relative_to(root).as_posix()): p for p in (root / "img").rglob("*.jpg")}
+    for placed in (root / "train_highres").iterdir():
+        assert placed.stat().st_ino == tree[placed.name].stat().st_ino  # a hard link, not a second copy
     layer = REPO / "config" / "deepfashion-512.yaml"
     checked = run_cli("check-data", "--dataset", "deepfashion512", "--config", layer, "--root", root, "--workers", 1)
     assert checked.code == 0 and checked.errors() == [], checked.text
@@ -59,6 +70,11 @@ def test_the_512_layer_reads_the_original_pictures_with_the_256x176_keypoints(ru
                 if y >= 0:  # normalised by the 256x176 frame, whatever the pictures' size (6 decimals kept)
                     assert row[f"y{joint}"] == pytest.approx(y / 256, abs=1e-6)
                     assert row[f"x{joint}"] == pytest.approx(x / 176, abs=1e-6)
+
+    missing = sorted(tree)[0]
+    tree[missing].unlink()
+    result = run_cli(*prepare)
+    assert result.code == 1 and f"{missing}: no such picture under img/" in result.text
 
 
 def _mine_layer(root: Path) -> dict:

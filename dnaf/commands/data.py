@@ -1,4 +1,4 @@
-"""Data verbs: check-data, index-data, render-poses, preview-data, make-demo-data."""
+"""Data verbs: check-data, prepare-highres, index-data, render-poses, preview-data, make-demo-data."""
 
 from __future__ import annotations
 
@@ -68,6 +68,22 @@ def check_data(args: argparse.Namespace, config: Config) -> int:
         len(log.warnings),
         report["seconds"],
     )
+    return EXIT_OK
+
+
+def prepare_highres(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.data.highres import place_highres
+    from dnaf.data.problems import ProblemLog
+
+    dataset, root = dataset_and_root(args, config)
+    if dataset.format != "deepfashion-csv":
+        raise UsageError(f"datasets.{args.dataset} has format {dataset.format}: the pictures go by name into "
+                         "image_dirs only in the deepfashion-csv layout")  # fmt: skip
+    log = ProblemLog()
+    place_highres(dataset, root, log)
+    report_problems(log)
+    if log.errors:
+        raise DataError(f"{root}: {len(log.errors)} listed picture(s) not found under img/; nothing placed")
     return EXIT_OK
 
 
@@ -143,6 +159,12 @@ def register(verbs: Verbs) -> None:
     dataset_options(sub)
     sub.add_argument("--report", type=Path, help="also write the report as JSON here")
     sub.add_argument("--skip-images", action="store_true", help="check the annotation files only")
+
+    sub = verbs.add(
+        "prepare-highres", prepare_highres,
+        "place img_highres.zip's pictures (unpacked in <root>/img) under their flattened names in image_dirs",
+    )  # fmt: skip
+    dataset_options(sub)
 
     sub = verbs.add("index-data", index_data, "write the canonical index (images.csv, pairs.csv)")
     dataset_options(sub)

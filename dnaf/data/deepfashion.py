@@ -65,7 +65,7 @@ def _under_img(path: str) -> str:
     return path if path.startswith("img/") else f"img/{path}"
 
 
-def _scan_image_tree(root: Path, log: ProblemLog) -> dict[str, str]:
+def scan_image_tree(root: Path, log: ProblemLog) -> dict[str, str]:
     """Flattened name -> path relative to root, for every image under ``img/``."""
     found: dict[str, str] = {}
     image_root = root / "img"
@@ -88,7 +88,7 @@ def _scan_image_tree(root: Path, log: ProblemLog) -> dict[str, str]:
 def read_deepfashion_nted(config: DatasetConfig, root: Path, log: ProblemLog) -> DatasetIndex:
     """NTED/PIDM layout: ``{train,test}_pairs.txt``, ``{train,test}.lst``, ``img/`` tree and
     ``pose/`` with one ``x y`` text file per image (x in a frame with a 40 px side border)."""
-    paths = _scan_image_tree(root, log)
+    paths = scan_image_tree(root, log)
     split_lists, pair_rows = {}, []
     for split in SPLITS:
         split_lists[split] = (
