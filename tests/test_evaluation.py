@@ -273,7 +273,11 @@ def test_copy_source_grid_table_and_report(demo, tmp_path, run_cli):
     assert noisy["hf_energy_ratio"] > 1
     texture = (f"{noisy['texture_distance']:.3f} | {noisy['stripe_period_error']:.3f} | "
                f"{noisy['stripe_orientation_error']:.1f} | {noisy['hf_energy_ratio']:.3f}")  # fmt: skip
-    assert f"| {noisy['colour_error']:.4f} | {texture} | {noisy['counts']['generated']} |" in table
+    background = f"{noisy['background_std']:.2f}"
+    assert f"| {noisy['colour_error']:.4f} | {background} | {texture} | {noisy['counts']['generated']} |" in table
+    # uniform noise on [-30, 29] in each channel: luminance std sqrt(299.9 * sum(w^2)) = 11.6 at most (clipping
+    # at 255 near the light background only lowers it); the truth's own background is nearly flat
+    assert 3 * noisy["background_std_truth"] < noisy["background_std"] <= 11.6
     assert "| HF energy ratio (→1) | images |" in table
     assert "FID n/a:" in table
 

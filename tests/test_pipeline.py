@@ -100,16 +100,17 @@ def test_unknown_sampler_is_rejected(setup):
         make_sampler("euler", setup[1])
 
 
-@pytest.mark.parametrize("precision", ["bfloat16", "float16"])
-def test_half_precision_sampling_runs_the_denoiser_in_it_and_stays_close(setup, precision):
+def test_half_precision_sampling_runs_the_denoiser_in_it_and_stays_close(setup):
+    """bfloat16 (float16 takes the same path; on a CPU both are emulated and slow, so one is run)."""
     model, scheduler, sources, skeletons = setup
+    sources, skeletons = sources[:1], skeletons[:1]
     seen = []
     handle = model.unet.register_forward_hook(lambda module, args, out: seen.append(out.sample.dtype))
-    full = DNAFPipeline(model, make_sampler("ddim", scheduler))(sources, skeletons, _generators([1, 2, 3]), 3)
-    half = DNAFPipeline(model, make_sampler("ddim", scheduler), precision)
-    images = half(sources, skeletons, _generators([1, 2, 3]), 3)
+    full = DNAFPipeline(model, make_sampler("ddim", scheduler))(sources, skeletons, _generators([1]), 2)
+    half = DNAFPipeline(model, make_sampler("ddim", scheduler), "bfloat16")
+    images = half(sources, skeletons, _generators([1]), 2)
     handle.remove()
-    assert seen[:3] == [torch.float32] * 3 and seen[3:] == [getattr(torch, precision)] * 3
-    assert images.dtype == torch.float32 and torch.equal(images, half(sources, skeletons, _generators([1, 2, 3]), 3))
+    assert seen == [torch.float32] * 2 + [torch.bfloat16] * 2
+    assert images.dtype == torch.float32 and torch.equal(images, half(sources, skeletons, _generators([1]), 2))
     difference = (images - full).abs()
     assert 0 < difference.mean() < 0.02  # bfloat16 keeps 8 bits of mantissa: about 0.4 % per value

@@ -15,6 +15,7 @@ from dnaf.core.device import default_device
 from dnaf.data.index import DatasetIndex
 from dnaf.data.parts import FOREGROUND_PARTS, load_part_map, part_map_file
 from dnaf.io.images import load_rgb
+from dnaf.metrics.background import background_mask, background_std
 from dnaf.metrics.colour import colour_error, part_colour_errors, part_mean_colours
 from dnaf.metrics.config import EvaluateConfig
 from dnaf.metrics.inputs import EvaluationInputError
@@ -58,7 +59,8 @@ def score_images(
     lpips is NaN when it is unavailable, and the reason is returned. With ``parts`` (a folder of
     part label maps ``<target stem>.png``, the synthetic demo's), also the per-part colour error
     (``colour_error`` and one ``colour_<part>`` column per part) and the garments' texture metrics
-    (``texture_columns``): our own metrics, whose images are always brought to the size with PIL's
+    (``texture_columns``) and the background noise (``background_std``, the truth's beside it):
+    our own metrics, whose images are always brought to the size with PIL's
     bicubic, whatever the protocol."""
     protocol = get_protocol(config.protocol)
     device = default_device()
@@ -96,7 +98,8 @@ def score_images(
             )  # fmt: skip
     columns = ["file", "source", "target", "ssim", "ssim_256", "psnr", "lpips"]
     if parts:
-        columns += ["colour_error", *(f"colour_{name}" for name in FOREGROUND_PARTS), *texture_columns()]
+        columns += ["colour_error", *(f"colour_{name}" for name in FOREGROUND_PARTS), *texture_columns(),
+                    "background_std", "background_std_truth"]  # fmt: skip
     return pd.DataFrame(rows, columns=columns), lpips_reason
 
 
@@ -104,8 +107,11 @@ def _part_scores(truth_file: Path, made_file: Path, part_map: Path, size: tuple[
     truth, made = load_rgb(truth_file, size), load_rgb(made_file, size)
     labels = load_part_map(part_map, size)
     errors = part_colour_errors(made, part_mean_colours(truth, labels), labels)
+    background = background_mask(labels)
     return (
         {"colour_error": colour_error(errors)}
         | {f"colour_{k}": errors.get(k, float("nan")) for k in FOREGROUND_PARTS}
         | texture_scores(truth, made, labels)
+        | {"background_std": background_std(made, background)}
+        | {"background_std_truth": background_std(truth, background)}
     )

@@ -36,6 +36,11 @@ COLOUR_DEFINITION = (
     "ground-truth mean colour inside each ground-truth part mask, averaged over the parts of each pair "
     "(background excluded) and over pairs; only where part label maps exist (the synthetic demo)"
 )
+BACKGROUND_DEFINITION = (
+    "background noise: standard deviation of the generated picture's luminance (0-255) inside the ground truth's "
+    "background mask eroded by 2 px, mean over pairs (background_std_truth: the same on the ground truth, the "
+    "floor); only where part label maps exist"
+)
 TEXTURE_DEFINITIONS = {
     "texture_distance": "per garment (upper, lower; inside the ground truth's mask eroded by 1 px): luminance in "
     "the mask's bounding box, outside the mask filled by its window-weighted mean, mean removed, radial Hann "
@@ -124,6 +129,8 @@ def metrics_document(
         "colour_error_parts": {c.removeprefix("colour_"): _mean(scores[c]) for c in parts},
         **{metric: _average(scores, metric, metric) for metric in TEXTURE_METRICS},
         "texture_parts": texture_parts(scores),
+        "background_std": _mean(scores["background_std"]) if "background_std" in scores else None,
+        "background_std_truth": _mean(scores["background_std_truth"]) if "background_std_truth" in scores else None,
         "unavailable": unavailable,
         "protocol": {
             "size": list(size),
@@ -132,6 +139,7 @@ def metrics_document(
             **DEFINITIONS,
             "colour_error": COLOUR_DEFINITION,
             **TEXTURE_DEFINITIONS,
+            "background_std": BACKGROUND_DEFINITION,
         },
         "counts": {
             "test_pairs": test_pairs,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 COLUMNS = (("fid", "FID", "{:.3f}"), ("lpips", "LPIPS", "{:.4f}"), ("ssim", "SSIM", "{:.4f}"),
            ("ssim_256", "SSIM_256", "{:.4f}"), ("psnr", "PSNR", "{:.2f}"))  # fmt: skip
-COLOUR_COLUMN = ("colour_error", "colour error", "{:.4f}")
-"""Shown when a document has it: only synthetic data has part label maps."""
+COLOUR_COLUMNS = (("colour_error", "colour error", "{:.4f}"), ("background_std", "background noise", "{:.2f}"))
+"""Shown when a document has them: only synthetic data has part label maps."""
 TEXTURE_COLUMNS = (("texture_distance", "texture distance", "{:.3f}"),
                    ("stripe_period_error", "period error", "{:.3f}"),
                    ("stripe_orientation_error", "orientation error (°)", "{:.1f}"),
@@ -14,7 +14,7 @@ TEXTURE_COLUMNS = (("texture_distance", "texture distance", "{:.3f}"),
 """Shown when a document has them: the garments' texture, also from part label maps."""
 BETTER = {"fid": "lower", "lpips": "lower", "ssim": "higher", "ssim_256": "higher", "psnr": "higher",
           "colour_error": "lower", "texture_distance": "lower", "stripe_period_error": "lower",
-          "stripe_orientation_error": "lower", "hf_energy_ratio": "one"}  # fmt: skip
+          "stripe_orientation_error": "lower", "hf_energy_ratio": "one", "background_std": "lower"}  # fmt: skip
 ARROWS = {"lower": "↓", "higher": "↑", "one": "→1"}
 
 
@@ -22,7 +22,7 @@ def columns(documents: list[dict]) -> tuple[tuple[str, str, str], ...]:
     """The metric columns of a table of these documents."""
     with_colour = any(d.get("colour_error") is not None for d in documents)
     with_texture = any(d.get("texture_distance") is not None for d in documents)
-    return COLUMNS + ((COLOUR_COLUMN,) if with_colour else ()) + (TEXTURE_COLUMNS if with_texture else ())
+    return COLUMNS + (COLOUR_COLUMNS if with_colour else ()) + (TEXTURE_COLUMNS if with_texture else ())
 
 
 def cell(document: dict, key: str, form: str) -> str:
