@@ -17,6 +17,11 @@ MISSING = -1
 """How annotation files mark a joint that was not detected."""
 
 
+def present(keypoints: np.ndarray) -> np.ndarray:
+    """(18, 2) keypoints, NaN for a missing joint -> (18,) bool: which joints are there."""
+    return ~np.isnan(keypoints).any(axis=1)
+
+
 def pixel_to_normalised(yx: np.ndarray, frame: tuple[int, int]) -> np.ndarray:
     """(18, 2) pixel (y, x) with MISSING -> (18, 2) normalised (x, y) in [0, 1], NaN for missing.
 

@@ -24,6 +24,7 @@ from dnaf.core.version import __version__
 from dnaf.data.annotation_files import keypoint_file_text, pairs_file_text
 from dnaf.data.config import SPLITS, Split
 from dnaf.data.deepfashion import csv_layout_files
+from dnaf.data.keypoints import present
 from dnaf.io.atomic import atomic_folder
 from dnaf.io.framing import Fit, fit_image, fit_keypoints
 from dnaf.io.images import encode_image, load_rgb
@@ -68,7 +69,7 @@ def _fitted(people: list[PersonPhoto], plan: DatasetPlan, poses: PoseExtractionC
             continue
         picture, framing = fit_image(load_rgb(person.photo.path), plan.size, plan.fit)
         keypoints = fit_keypoints(extraction.person.keypoints, framing)
-        joints = int((~np.isnan(keypoints).any(axis=1)).sum())
+        joints = int(present(keypoints).sum())
         if joints < poses.min_joints:
             reason = f"too few joints: {joints} of 18 in the frame (pose_extraction.min_joints: {poses.min_joints})"
             left_out.append((person.photo.name, person.identity, reason))

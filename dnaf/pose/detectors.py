@@ -11,7 +11,7 @@ from typing import Protocol
 import numpy as np
 
 from dnaf.core.errors import UsageError
-from dnaf.data.keypoints import NUM_KEYPOINTS
+from dnaf.data.keypoints import NUM_KEYPOINTS, present
 from dnaf.pose.config import PoseExtractionConfig
 from dnaf.pose.landmarks import mediapipe_to_coco18
 
@@ -32,14 +32,14 @@ class Person:
 
     @property
     def joints(self) -> int:
-        return int((~np.isnan(self.keypoints).any(axis=1)).sum())
+        return int(present(self.keypoints).sum())
 
     def area(self) -> float:
         """Normalised area of the box around the present joints: what "the largest person" compares."""
-        present = self.keypoints[~np.isnan(self.keypoints).any(axis=1)]
-        if len(present) < 2:
+        joints = self.keypoints[present(self.keypoints)]
+        if len(joints) < 2:
             return 0.0
-        extent = present.max(axis=0) - present.min(axis=0)
+        extent = joints.max(axis=0) - joints.min(axis=0)
         return float(extent[0] * extent[1])
 
 
