@@ -21,6 +21,7 @@ image noised to that step, and by the clean known image at the end.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Literal
 
@@ -118,8 +119,10 @@ class DNAFPipeline:
         """sources (B, 3, H, W) in [-1, 1]; skeletons (B, 3, H, W) in [0, 1] at the same size; one
         generator per image; ``inpaint`` = (known images (B, 3, H, W) in [-1, 1], region
         (B, 1, H, W), 1 where to generate). Returns (B, 3, H, W) images in [-1, 1]."""
+        # float32 leaves the caller's autocast as it is (training validates under its mixed precision)
         half = self.precision != "float32"
-        with torch.autocast(sources.device.type, getattr(torch, self.precision), enabled=half):
+        context = torch.autocast(sources.device.type, getattr(torch, self.precision)) if half else nullcontext()
+        with context:
             return self._sample(sources, skeletons, generators, num_inference_steps, guidance, progress, inpaint)
 
     def _sample(self, sources, skeletons, generators, num_inference_steps, guidance, progress, inpaint) -> torch.Tensor:

@@ -114,3 +114,14 @@ def test_half_precision_sampling_runs_the_denoiser_in_it_and_stays_close(setup):
     assert images.dtype == torch.float32 and torch.equal(images, half(sources, skeletons, _generators([1]), 2))
     difference = (images - full).abs()
     assert 0 < difference.mean() < 0.02  # bfloat16 keeps 8 bits of mantissa: about 0.4 % per value
+
+
+def test_a_float32_pipeline_keeps_the_callers_autocast(setup):
+    """Training validates under its mixed precision with a bfloat16 UNet and float32 injectors: the
+    pipeline must not switch the caller's autocast off (it did, and the rehearsal's validation failed)."""
+    model, scheduler, sources, skeletons = setup
+    model.unet.to(torch.bfloat16)
+    pipeline = DNAFPipeline(model, make_sampler("ddim", scheduler))
+    with torch.autocast("cpu", torch.bfloat16):
+        images = pipeline(sources[:1], skeletons[:1], _generators([1]), 1)
+    assert images.dtype == torch.float32 and images.shape == (1, 3, *SIZE)
