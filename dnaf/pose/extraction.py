@@ -95,10 +95,9 @@ def json_name(name: str) -> str:
 
 def settings_record(config: PoseExtractionConfig) -> dict:
     """What decides the keypoints: a file written with other settings is detected again."""
-    record = {"detector": config.detector, "min_visibility": config.min_visibility}
     if config.detector == "openpose":
-        record = {"detector": config.detector, "weights": str(config.weights)}
-    return record
+        return {"detector": config.detector, "weights": str(config.weights)}
+    return {"detector": config.detector, "min_visibility": config.min_visibility}
 
 
 def openpose_document(extraction: Extraction, settings: dict) -> dict:
