@@ -106,6 +106,9 @@ class Datasets(NamedEntries):
     )
 
 
+STANDARD_ABLATIONS = ("pose-only", "no-noise-aware", "no-injectors")
+
+
 class Experiment(StrictModel):
     """How one dataset is trained and sampled: the model, its training, its sampling."""
 
@@ -113,6 +116,8 @@ class Experiment(StrictModel):
     train: TrainConfig = TrainConfig()
     sample: SampleConfig = SampleConfig()
     evaluate: EvaluateConfig = EvaluateConfig()
+    ablations: tuple[str, ...] = STANDARD_ABLATIONS
+    """The variants of ``ablations.variants`` trained, sampled and compared beside the main run."""
 
 
 DEMO_EXPERIMENT = Experiment(
@@ -248,6 +253,18 @@ class Config(StrictModel):
         if ablation not in self.ablations.variants:
             raise ConfigError(f"unknown ablation {ablation!r}; expected one of {sorted(self.ablations.variants)}")
         return _ablated(experiment, self.ablations.variants[ablation])
+
+    @model_validator(mode="after")
+    def _ablations_named(self) -> Config:
+        problems = []
+        for dataset in self.experiments.names():
+            unknown = sorted(set(self.experiments.get(dataset).ablations) - set(self.ablations.variants))
+            if unknown:
+                problems.append(f"experiments.{dataset}.ablations names {unknown}, which ablations.variants does "
+                                f"not define (it defines {sorted(self.ablations.variants)})")  # fmt: skip
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _ablations_fit(self) -> Config:

@@ -115,17 +115,24 @@ class DNAFPipeline:
         guidance: Guidance = Guidance(),
         progress: bool = False,
         inpaint: tuple[torch.Tensor, torch.Tensor] | None = None,
+        source_skeletons: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """sources (B, 3, H, W) in [-1, 1]; skeletons (B, 3, H, W) in [0, 1] at the same size; one
         generator per image; ``inpaint`` = (known images (B, 3, H, W) in [-1, 1], region
-        (B, 1, H, W), 1 where to generate). Returns (B, 3, H, W) images in [-1, 1]."""
+        (B, 1, H, W), 1 where to generate); ``source_skeletons`` (B, 3, H, W) in [0, 1], the
+        sources' own poses (needed only by a model with ``reference_pose: source``). Returns
+        (B, 3, H, W) images in [-1, 1]."""
         # float32 leaves the caller's autocast as it is (training validates under its mixed precision)
         half = self.precision != "float32"
         context = torch.autocast(sources.device.type, getattr(torch, self.precision)) if half else nullcontext()
         with context:
-            return self._sample(sources, skeletons, generators, num_inference_steps, guidance, progress, inpaint)
+            return self._sample(
+                sources, skeletons, generators, num_inference_steps, guidance, progress, inpaint, source_skeletons
+            )
 
-    def _sample(self, sources, skeletons, generators, num_inference_steps, guidance, progress, inpaint) -> torch.Tensor:
+    def _sample(
+        self, sources, skeletons, generators, num_inference_steps, guidance, progress, inpaint, source_skeletons
+    ) -> torch.Tensor:
         model, scheduler = self.model, self.scheduler
         batch = sources.shape[0]
         if skeletons.shape[0] != batch or len(generators) != batch:
@@ -136,6 +143,7 @@ class DNAFPipeline:
         pose_keep, ref_index = self._branches(guidance, batch, device)
         posed = model.pose_residuals(skeletons.to(dtype))
         residuals = [feature.repeat(guidance.branches, 1, 1, 1) * pose_keep.view(-1, 1, 1, 1) for feature in posed]
+        ref_residuals = model.reference_pose(None if source_skeletons is None else source_skeletons.to(dtype))
 
         shape = source_sample.shape[1:]
         noise = [torch.randn(shape, generator=g, device=g.device, dtype=torch.float32) for g in generators]
@@ -154,8 +162,12 @@ class DNAFPipeline:
             if inpaint is not None:
                 sample = region * sample + (1 - region) * scheduler.add_noise(known, known_noise, steps)
             rows = scheduler.scale_model_input(sample, t).repeat(guidance.branches, 1, 1, 1)
-            reference = scheduler.add_noise(source_sample, source_noise, steps)
-            prediction = model(rows, steps.repeat(guidance.branches), residuals, ref_index, reference, steps, tokens)
+            reference = ref_steps = None
+            if model.reads_reference(int(t)):
+                reference, ref_steps = model.reference_rows(source_sample, source_noise, steps, scheduler)
+            prediction = model(
+                rows, steps.repeat(guidance.branches), residuals, ref_index, reference, ref_steps, tokens, ref_residuals
+            )
             combined = self._combine(prediction.to(sample.dtype), guidance)  # the sampler works in float32
             sample = scheduler.step(combined, t, sample).prev_sample
         if inpaint is not None:

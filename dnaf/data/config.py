@@ -32,6 +32,10 @@ class SyntheticConfig(StrictModel):
     test_identities: PositiveInt = 50
     poses_per_identity: int = Field(6, ge=2)
     test_pairs_per_identity: PositiveInt = 2
+    patterns: Literal["demo", "rich"] = "demo"
+    """demo: solid, striped or checked upper garments, the stripes finer than the demo's 4x4-pixel
+    patches; rich (the texture study): every upper garment striped or checked at a random period
+    (6-12 pixels at 64x44), orientation and phase, with a small logo at a random place."""
 
 
 class DatasetConfig(StrictModel):

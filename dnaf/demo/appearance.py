@@ -1,9 +1,15 @@
-"""The fixed look of a synthetic identity: colours, garment pattern, hair, build, file category."""
+"""The fixed look of a synthetic identity: colours, garment pattern, hair, build, file category.
+
+Two kinds of look: the demo's (``patterns: demo``: solid, horizontal stripes or checks finer than
+the demo's 4x4-pixel patches at 64x44) and the texture study's (``patterns: rich``: every upper
+garment striped or checked at a random period, orientation and phase, coarse enough to be
+representable at 64x44, with a small logo at a random place).
+"""
 
 from __future__ import annotations
 
 import colorsys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -35,6 +41,26 @@ CATEGORIES = {
     ),
 }
 Pattern = Literal["solid", "stripes", "checks"]
+Patterns = Literal["demo", "rich"]
+LogoShape = Literal["disc", "diamond", "square"]
+
+RICH_PERIOD = (0.11, 0.22)
+"""Period of the rich patterns, as a fraction of the figure height: 6-12 pixels at the study's
+64x44 (a figure about 54 pixels tall), 1.5 to 3 of its 4x4-pixel patches."""
+LOGO_SIZE = 0.09
+"""Logo half-size as a fraction of the figure height (about 5 pixels across at 64x44)."""
+
+
+@dataclass(frozen=True)
+class Print:
+    """The texture study's upper-garment print: its pattern's geometry and a logo."""
+
+    angle: float  # degrees in [0, 180): the direction the stripes run, 0 = horizontal
+    phase: float  # fraction of a period, where the pattern starts at the neck
+    logo: RGB
+    logo_shape: LogoShape
+    logo_at: tuple[float, float]  # (across, down): across the torso in [-0.5, 0.5] of its width,
+    # down from the shoulders to the hips in [0, 1]
 
 
 @dataclass(frozen=True)
@@ -55,6 +81,7 @@ class Look:
     shoes: RGB
     height: float  # figure height as a fraction of the image height
     build: float  # width multiplier
+    print: Print | None = None  # the rich patterns' geometry and logo; None for the demo's look
 
 
 def _garment_colour(rng: np.random.Generator) -> RGB:
@@ -91,3 +118,31 @@ def sample_look(rng: np.random.Generator) -> Look:
         height=float(rng.uniform(0.78, 0.9)),
         build=float(rng.uniform(0.88, 1.15)),
     )
+
+
+def sample_rich_look(rng: np.random.Generator) -> Look:
+    """A look of the texture study: the demo's draws, then an upper garment striped or checked at
+    a random period (RICH_PERIOD), orientation and phase, in two distinct colours, and a logo of a
+    third colour."""
+    look = sample_look(rng)
+    logo = _distinct_colour(rng, look.upper)
+    for _ in range(100):  # far from both garment colours, so that the logo stands out
+        if np.linalg.norm(np.subtract(logo, look.upper_second)) >= 80:
+            break
+        logo = _distinct_colour(rng, look.upper)
+    return replace(
+        look,
+        pattern=("stripes", "checks")[rng.integers(2)],
+        pattern_period=float(rng.uniform(*RICH_PERIOD)),
+        print=Print(
+            angle=float(rng.uniform(0, 180)),
+            phase=float(rng.uniform()),
+            logo=logo,
+            logo_shape=("disc", "diamond", "square")[rng.integers(3)],
+            logo_at=(float(rng.uniform(-0.25, 0.25)), float(rng.uniform(0.2, 0.6))),
+        ),
+    )
+
+
+def sample_identity_look(rng: np.random.Generator, patterns: Patterns) -> Look:
+    return sample_rich_look(rng) if patterns == "rich" else sample_look(rng)

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from dnaf.data.parts import PART_LABELS
-from dnaf.demo.appearance import Look
+from dnaf.demo.appearance import LOGO_SIZE, Look
 from dnaf.demo.figure import (
     EYE_Y,
     HEAD_RX,
@@ -24,6 +24,7 @@ from dnaf.demo.figure import (
 )
 
 _EYE = 6  # drawn label for the eyes; coloured dark, counted as skin in the part map
+_LOGO = 7  # drawn label for the rich look's logo; counted as the upper garment in the part map
 SUPERSAMPLE = 4
 
 
@@ -62,6 +63,21 @@ class _Canvas:
 
     def polygon(self, points: list[np.ndarray], label: int) -> None:
         self.draw.polygon([self._xy(p) for p in points], fill=label)
+
+    def logo(self, centre: np.ndarray, half: float, shape: str, over: int) -> None:
+        """A logo of ``shape`` drawn only over the pixels labelled ``over`` so far."""
+        shapes = Image.new("L", self.image.size, 0)
+        x, y = self._xy(centre)
+        r = half * SUPERSAMPLE
+        draw = ImageDraw.Draw(shapes)
+        if shape == "disc":
+            draw.ellipse([x - r, y - r, x + r, y + r], fill=255)
+        elif shape == "diamond":
+            draw.polygon([(x, y - r), (x + r, y), (x, y + r), (x - r, y)], fill=255)
+        else:
+            draw.rectangle([x - r * 0.8, y - r * 0.8, x + r * 0.8, y + r * 0.8], fill=255)
+        inside = (np.asarray(shapes) > 0) & (np.asarray(self.image) == over)
+        self.image.paste(_LOGO, mask=Image.fromarray((inside * 255).astype(np.uint8)))
 
 
 def _draw_labels(look: Look, figure: Figure, size: tuple[int, int]) -> np.ndarray:
@@ -120,6 +136,12 @@ def _draw_labels(look: Look, figure: Figure, size: tuple[int, int]) -> np.ndarra
          np.array([hip_x + hw, hip_y]), np.array([hip_x - hw, hip_y])],
         upper,
     )  # fmt: skip
+    if look.print is not None and not back_view:  # on the shirt's front, under the near arms
+        across, down = look.print.logo_at
+        width = 2 * (sw + down * (hw - sw)) * (figure.width_scale if side else 1.0)
+        centre = np.array([centre_x + down * (hip_x - centre_x) + across * width,
+                           shoulder_y + down * (hip_y - shoulder_y)])  # fmt: skip
+        canvas.logo(centre, LOGO_SIZE * h, look.print.logo_shape, upper)
     canvas.capsule(
         top + np.array([0.0, 0.13 * h]),
         top + np.array([0.0, 0.19 * h]),
@@ -160,6 +182,8 @@ def _pattern(look: Look, figure: Figure, shape: tuple[int, int]) -> np.ndarray:
     height, width = shape
     period = max(2.0, look.pattern_period * figure.height * SUPERSAMPLE)
     anchor = figure.joints["neck"] * SUPERSAMPLE
+    if look.print is not None:
+        return _rich_pattern(look, anchor, period, shape)
     rows = np.floor((np.arange(height) - anchor[1]) / (period / 2)).astype(int) % 2
     cols = np.floor((np.arange(width) - anchor[0]) / (period / 2)).astype(int) % 2
     if look.pattern == "solid":
@@ -173,6 +197,20 @@ def _pattern(look: Look, figure: Figure, shape: tuple[int, int]) -> np.ndarray:
         np.array(look.upper_second, np.uint8),
         np.array(look.upper, np.uint8),
     )
+
+
+def _rich_pattern(look: Look, anchor: np.ndarray, period: float, shape: tuple[int, int]) -> np.ndarray:
+    """Stripes running at ``look.print.angle`` (or checks aligned with them), anchored at the
+    neck with the print's phase: the pattern moves with the body, and keeps its orientation."""
+    angle = math.radians(look.print.angle)
+    y, x = np.mgrid[: shape[0], : shape[1]].astype(np.float64)
+    x, y = x - anchor[0], y - anchor[1]
+    across = (-x * math.sin(angle) + y * math.cos(angle)) / period + look.print.phase  # periods
+    second = np.floor(2 * across).astype(int) % 2 == 1
+    if look.pattern == "checks":
+        along = (x * math.cos(angle) + y * math.sin(angle)) / period
+        second ^= np.floor(2 * along).astype(int) % 2 == 1
+    return np.where(second[..., None], np.array(look.upper_second, np.uint8), np.array(look.upper, np.uint8))
 
 
 def draw_person(
@@ -189,6 +227,7 @@ def draw_person(
             look.lower,
             look.shoes,
             (30, 25, 25),
+            look.print.logo if look.print is not None else (0, 0, 0),
         ],
         dtype=np.uint8,
     )
@@ -197,6 +236,7 @@ def draw_person(
     rgb[garment] = _pattern(look, figure, labels.shape)[garment]
     height, width = size
     picture = np.asarray(Image.fromarray(rgb).resize((width, height), Image.Resampling.BOX))
-    parts = np.where(labels == _EYE, PART_LABELS["skin"], labels).astype(np.uint8)
+    parts = np.where(labels == _EYE, PART_LABELS["skin"], labels)
+    parts = np.where(parts == _LOGO, PART_LABELS["upper"], parts).astype(np.uint8)
     centre = SUPERSAMPLE // 2  # the label at each output pixel's centre
     return picture, parts[centre::SUPERSAMPLE, centre::SUPERSAMPLE]

@@ -23,7 +23,7 @@ from dnaf.data.config import Split, SyntheticConfig
 from dnaf.data.deepfashion import NTED_KEYPOINT_FRAME, csv_layout_files
 from dnaf.data.names import flatten_deepfashion_path
 from dnaf.data.parts import PART_LABELS, part_map_file, part_maps
-from dnaf.demo.appearance import Look, sample_look
+from dnaf.demo.appearance import Look, Patterns, sample_identity_look
 from dnaf.demo.draw import draw_person
 from dnaf.demo.figure import FILE_VIEW, build_figure, figure_keypoints, sample_pose
 from dnaf.io.atomic import atomic_folder
@@ -46,16 +46,16 @@ class DemoImage:
         return flatten_deepfashion_path(self.path)
 
 
-def identity_look(seed: int, identity: int) -> Look:
-    """The look of a demo identity: it depends on (seed, identity) only."""
-    return sample_look(np.random.default_rng([seed, identity]))
+def identity_look(seed: int, identity: int, patterns: Patterns = "demo") -> Look:
+    """The look of a demo identity: it depends on (seed, identity, patterns) only."""
+    return sample_identity_look(np.random.default_rng([seed, identity]), patterns)
 
 
 def plan_images(config: SyntheticConfig) -> list[DemoImage]:
     images = []
     total = config.train_identities + config.test_identities
     for identity in range(total):
-        look = identity_look(config.seed, identity)
+        look = identity_look(config.seed, identity, config.patterns)
         split: Split = "train" if identity < config.train_identities else "test"
         for pose_index in range(config.poses_per_identity):
             view = FILE_VIEW[sample_pose(np.random.default_rng([config.seed, identity, pose_index])).view]
@@ -86,11 +86,11 @@ def plan_pairs(config: SyntheticConfig, images: list[DemoImage]) -> list[tuple[s
 
 
 def render_demo_image(
-    job: tuple[int, DemoImage, tuple[int, int]],
+    job: tuple[int, DemoImage, tuple[int, int], Patterns],
 ) -> tuple[bytes, bytes, np.ndarray]:
     """-> (JPEG bytes, part-map PNG bytes, (18, 2) pixel (x, y) keypoints with NaN for hidden)."""
-    seed, image, size = job
-    look = identity_look(seed, image.identity)
+    seed, image, size, patterns = job
+    look = identity_look(seed, image.identity, patterns)
     rng = np.random.default_rng([seed, image.identity, image.pose])
     pose = sample_pose(rng)
     figure = build_figure(look, pose, size)
@@ -127,7 +127,7 @@ def write_demo_dataset(
     images = plan_images(config)
     pairs = plan_pairs(config, images)
     with atomic_folder(out) as staging:
-        jobs = [(config.seed, image, tuple(size)) for image in images]
+        jobs = [(config.seed, image, tuple(size), config.patterns) for image in images]
         annotations: dict[Split, list[tuple[str, np.ndarray]]] = {"train": [], "test": []}
         rendered = parallel_map(render_demo_image, jobs, workers, "demo images")
         for image, (jpeg, png, keypoints) in zip(images, rendered, strict=True):

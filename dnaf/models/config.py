@@ -73,6 +73,15 @@ class ModelConfig(StrictModel):
     """Training: gradients flow through the noised source's pass (the paper's form). false = the
     detached reference: that pass runs first without a graph and the main rows read its keys and
     values (the same values, cheaper steps; docs/model.md). Sampling is the same either way."""
+    reference_timestep: Literal["same", "clean"] = "same"
+    """same: the reference rows are the source noised to the main rows' timestep (the paper's
+    noise-aware feature); clean: the clean source at t = 0 (a deviation, for the texture study)."""
+    reference_until: PositiveInt | None = None
+    """Main rows at timesteps >= this read no reference (the late-steps-only form, e.g. 300: the
+    reference then serves only where detail is decided); null = every timestep."""
+    reference_pose: Literal["none", "source"] = "none"
+    """What the adapter gives the reference rows: none (zero residuals, the paper's form) or the
+    source's own skeleton, so that the reference's features know where its body parts are."""
     injectors: bool = True
     """Trainable cross-attention to the Swin pyramid before every UNet transformer block."""
     injector_stages: tuple[PositiveInt, ...] | None = None

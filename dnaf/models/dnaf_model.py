@@ -115,6 +115,32 @@ class DNAFModel(nn.Module):
             return None
         return self.appearance(sources)
 
+    # -- the reference rows ---------------------------------------------------------------------
+    def reference_rows(
+        self, source_sample: torch.Tensor, source_noise: torch.Tensor, timesteps: torch.Tensor, scheduler
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(R, C, h, w) clean sources, their noise and the main rows' (R,) timesteps -> the
+        reference rows and their timesteps (``model.reference_timestep``): the source noised to
+        the same timestep, or the clean source at t = 0."""
+        if self.config.reference_timestep == "clean":
+            return source_sample, torch.zeros_like(timesteps)
+        return scheduler.add_noise(source_sample, source_noise, timesteps), timesteps
+
+    def reference_pose(self, source_skeletons: torch.Tensor | None) -> list[torch.Tensor] | None:
+        """Adapter residuals of the reference rows: those of the sources' own skeletons (R, 3, H,
+        W) with ``model.reference_pose: source``, else None (zero residuals)."""
+        if self.config.reference_pose != "source":
+            return None
+        if source_skeletons is None:
+            raise ValueError("model.reference_pose: source needs the sources' skeletons")
+        return self.pose_residuals(source_skeletons)
+
+    def reads_reference(self, timestep: int) -> bool:
+        """Whether main rows at ``timestep`` read a reference (``model.reference_until``): the
+        sampler leaves the reference rows out of the steps where none would be read."""
+        until = self.config.reference_until
+        return self.config.noise_aware and (until is None or timestep < until)
+
     # -- the denoiser -------------------------------------------------------------------------
     def forward(
         self,
@@ -125,20 +151,30 @@ class DNAFModel(nn.Module):
         ref_sample: torch.Tensor | None = None,
         ref_timesteps: torch.Tensor | None = None,
         tokens: dict[int, torch.Tensor] | None = None,
+        ref_residuals: list[torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """Predict for the M main rows.
 
         sample (M, C, h, w) and timesteps (M,): the rows being denoised; residuals: adapter
         features, each (M, C_l, h_l, w_l), zero rows for a dropped pose; ref_index (M,) long:
         reference row (and Swin tokens) of each main row, -1 = no style; ref_sample (R, C, h, w)
-        and ref_timesteps (R,): the noised sources (noise-aware feature); tokens: {stage: (R, L,
-        C)} Swin tokens. Returns (M, C, h, w) in the scheduler's prediction type.
+        and ref_timesteps (R,): the reference rows (noise-aware feature); tokens: {stage: (R, L,
+        C)} Swin tokens; ref_residuals: adapter features of the reference rows, each (R, C_l,
+        h_l, w_l) (``model.reference_pose: source``), None = zero. Returns (M, C, h, w) in the
+        scheduler's prediction type.
         """
         num_main = sample.shape[0]
         with_refs = self.config.noise_aware and ref_sample is not None
+        attention_index = ref_index  # which reference row each main row's self-attention reads
+        sources = None if ref_sample is None else torch.arange(ref_sample.shape[0], device=ref_index.device)
+        if with_refs and self.config.reference_until is not None:
+            attention_index, sources = self._read_late(ref_index, timesteps, ref_sample.shape[0])
+            ref_sample, ref_timesteps = ref_sample[sources], ref_timesteps[sources]
+            ref_residuals = None if ref_residuals is None else [r[sources] for r in ref_residuals]
+            with_refs = len(sources) > 0
         if with_refs and not self.config.reference_grad and torch.is_grad_enabled():
-            self._record_reference(ref_sample.to(sample.dtype), ref_timesteps, tokens)
-            self.routing.set(num_main, ref_index, mode="read")
+            self._record_reference(ref_sample.to(sample.dtype), ref_timesteps, tokens, ref_residuals, sources)
+            self.routing.set(num_main, attention_index, mode="read")
             residuals = None if residuals is None else list(residuals)  # the UNet pops from the list
             return self._unet(sample, timesteps, residuals, ref_index if tokens is not None else None, tokens)
         rows, steps, row_ref = sample, timesteps, ref_index
@@ -146,21 +182,36 @@ class DNAFModel(nn.Module):
             num_refs = ref_sample.shape[0]
             rows = torch.cat([sample, ref_sample.to(sample.dtype)])
             steps = torch.cat([timesteps, ref_timesteps])
-            row_ref = torch.cat([ref_index, torch.arange(num_refs, device=ref_index.device)])
-        if residuals is not None:  # a fresh list every call: the UNet pops from it
-            extra = rows.shape[0] - num_main
-            residuals = [torch.cat([r, r.new_zeros((extra, *r.shape[1:]))]) if extra else r for r in residuals]
-        self.routing.set(num_main, ref_index if with_refs else None)
+            row_ref = torch.cat([ref_index, sources])  # a reference row reads its own source's tokens
+            if residuals is not None:  # a fresh list every call: the UNet pops from it
+                extra = ref_residuals or [r.new_zeros((num_refs, *r.shape[1:])) for r in residuals]
+                residuals = [torch.cat([r, e.to(r.dtype)]) for r, e in zip(residuals, extra, strict=True)]
+        elif residuals is not None:
+            residuals = list(residuals)
+        self.routing.set(num_main, attention_index if with_refs else None)
         prediction = self._unet(rows, steps, residuals, row_ref if tokens is not None else None, tokens)
         return prediction[:num_main]
 
+    def _read_late(
+        self, ref_index: torch.Tensor, timesteps: torch.Tensor, num_refs: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``model.reference_until``: only main rows below it read their reference. -> (the row
+        each main row reads among the kept reference rows, or -1; the kept reference rows): those
+        no main row reads are left out of the call, which is what makes this form cheap."""
+        reads = ref_index.masked_fill(timesteps >= self.config.reference_until, -1)  # (M,)
+        kept = torch.unique(reads[reads >= 0])  # (K,) sorted; one host sync per call
+        position = torch.zeros(num_refs, dtype=torch.long, device=ref_index.device)
+        position[kept] = torch.arange(len(kept), device=ref_index.device)
+        return torch.where(reads >= 0, position[reads.clamp(min=0)], reads), kept
+
     @torch.no_grad()
-    def _record_reference(self, ref_sample, ref_timesteps, tokens) -> None:
-        """The detached reference pass: the reference rows alone, without a graph (no pose: their
-        adapter residuals are zero in the joint form too), their keys and values recorded."""
+    def _record_reference(self, ref_sample, ref_timesteps, tokens, ref_residuals, sources) -> None:
+        """The detached reference pass: the reference rows alone, without a graph (with zero pose
+        residuals, or the source's own with ``reference_pose: source``, as in the joint form),
+        each reading its own source's tokens; their keys and values recorded."""
         self.routing.record()
-        references = torch.arange(ref_sample.shape[0], device=ref_sample.device)
-        self._unet(ref_sample, ref_timesteps, None, references if tokens is not None else None, tokens)
+        residuals = None if ref_residuals is None else list(ref_residuals)
+        self._unet(ref_sample, ref_timesteps, residuals, sources if tokens is not None else None, tokens)
 
     def _unet(self, rows, steps, residuals, row_ref, tokens) -> torch.Tensor:
         if self.injectors is not None:

@@ -1,4 +1,4 @@
-"""Training pairs: source image, target image and target skeleton at the generation size."""
+"""Training pairs: source and target images and their skeletons at the generation size."""
 
 from __future__ import annotations
 
@@ -25,10 +25,10 @@ def ordered_pairs(index: DatasetIndex, split: str, both_directions: bool) -> lis
 
 
 class PairDataset(torch.utils.data.Dataset):
-    """Item i -> {source, target: (3, H, W) in [-1, 1]; skeleton: (3, H, W) in [0, 1] of the
-    target pose; source_name, target_name}. A mirrored pair (probability ``hflip``, drawn from
-    (seed, epoch, i) so it does not depend on worker processes) flips both images and draws the
-    skeleton of the mirrored keypoints."""
+    """Item i -> {source, target: (3, H, W) in [-1, 1]; skeleton, source_skeleton: (3, H, W) in
+    [0, 1] of the target's and the source's pose; source_name, target_name}. A mirrored pair
+    (probability ``hflip``, drawn from (seed, epoch, i) so it does not depend on worker
+    processes) flips both images and draws the skeletons of the mirrored keypoints."""
 
     def __init__(
         self,
@@ -70,6 +70,7 @@ class PairDataset(torch.utils.data.Dataset):
             "source": to_tensor(source_image, signed=True),
             "target": to_tensor(target_image, signed=True),
             "skeleton": to_tensor(self._skeleton(target, mirrored), signed=False),
+            "source_skeleton": to_tensor(self._skeleton(source, mirrored), signed=False),
             "source_name": source,
             "target_name": target,
         }

@@ -128,6 +128,7 @@ def generate(
             torch.stack([item["source"] for item in items]).to(device),
             torch.stack([item["skeleton"] for item in items]).to(device),
             generators, config.steps, guidance,
+            source_skeletons=torch.stack([item["source_skeleton"] for item in items]).to(device),
         )  # fmt: skip
         for i, image in zip(batch, to_uint8(images), strict=True):
             atomic_write_bytes(out / pairs.at[i, "file"], encode_image(image))

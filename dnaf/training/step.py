@@ -58,7 +58,7 @@ class DiffusionLoss(nn.Module):
         self.model, self.scheduler, self.config = model, scheduler, config
 
     def forward(self, batch: dict, latents: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
-        """batch: source, target (B, 3, H, W) in [-1, 1] and skeleton (B, 3, H, W) in [0, 1];
+        """batch: source, target (B, 3, H, W) in [-1, 1], skeleton and source_skeleton (B, 3, H, W) in [0, 1];
         latents: cached (target, source) diffusion-space samples, else encoded here."""
         model, scheduler = self.model, self.scheduler
         sources = batch["source"]
@@ -73,9 +73,11 @@ class DiffusionLoss(nn.Module):
         )
         noise, source_noise = torch.randn_like(clean), torch.randn_like(clean_source)
         noisy = scheduler.add_noise(clean, noise, timesteps)
-        noisy_source = scheduler.add_noise(clean_source, source_noise, timesteps)  # the SAME timestep
+        # the source noised to the SAME timestep (or clean, model.reference_timestep)
+        references, ref_timesteps = model.reference_rows(clean_source, source_noise, timesteps, scheduler)
         ref_index, pose_keep = drop_conditions(size, self.config, clean.device)
         residuals = model.pose_residuals(batch["skeleton"], pose_keep)
-        prediction = model(noisy, timesteps, residuals, ref_index, noisy_source, timesteps, tokens)
+        ref_residuals = model.reference_pose(batch.get("source_skeleton"))
+        prediction = model(noisy, timesteps, residuals, ref_index, references, ref_timesteps, tokens, ref_residuals)
         target = regression_target(scheduler, clean, noise, timesteps)
         return F.mse_loss(prediction.float(), target.float())

@@ -299,7 +299,10 @@ class Trainer:
         generators = [torch.Generator(device).manual_seed(i) for i in range(len(items))]
         pipeline = DNAFPipeline(self.model.eval(), make_sampler("ddim", self.scheduler))
         with self.accelerator.autocast():
-            generated = pipeline(sources, skeletons, generators, self.train_config.validation_steps, Guidance("none"))
+            generated = pipeline(
+                sources, skeletons, generators, self.train_config.validation_steps, Guidance("none"),
+                source_skeletons=torch.stack([item["source_skeleton"] for item in items]).to(device),
+            )  # fmt: skip
         self.model.train()
         if ema is not None:
             ema.restore(self.parameters)
