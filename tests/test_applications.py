@@ -9,7 +9,6 @@ from PIL import Image
 
 from dnaf.applications.poses import PoseError, from_annotation_row, from_openpose_json
 from dnaf.io.framing import fit_image
-from dnaf.models.saving import save_model
 from dnaf.pipeline import DNAFPipeline, Guidance, make_sampler
 
 from .model_helpers import SIZE, inputs, randomise_injectors, tiny_model
@@ -26,7 +25,7 @@ def model_dir(tmp_path_factory):
     model, scheduler = tiny_model(pixel_patch=2)
     randomise_injectors(model)
     folder = tmp_path_factory.mktemp("model") / "model"
-    save_model(model, scheduler, folder, SIZE)
+    DNAFPipeline.from_model(model, make_sampler("ddim", scheduler), SIZE).save_pretrained(folder)
     return folder
 
 
@@ -79,9 +78,9 @@ def test_inpainting_keeps_the_known_sample_outside_the_region():
     known = torch.rand(1, 3, *SIZE) * 2 - 1
     region = torch.zeros(1, 1, *SIZE)
     region[..., 12:20, 8:14] = 1
-    pipeline = DNAFPipeline(model, make_sampler("ddim", scheduler))
-    out = pipeline(sources, skeletons, [torch.Generator().manual_seed(0)], 3, Guidance("none"),
-                   inpaint=(known, region))  # fmt: skip
+    pipeline = DNAFPipeline.from_model(model, make_sampler("ddim", scheduler), SIZE)
+    out = pipeline(sources, skeletons, 3, Guidance("none"), torch.Generator().manual_seed(0), inpaint_image=known,
+                   mask_image=region, output_type="pt").images * 2 - 1  # fmt: skip
     outside = pipeline._region(region) == 0  # the region dilated by one 2x2 cell
     outside = outside.repeat_interleave(2, 2).repeat_interleave(2, 3).expand_as(out)
     torch.testing.assert_close(out[outside], known[outside], rtol=0, atol=1e-6)
