@@ -67,6 +67,7 @@ GuidanceMode = Literal["none", "appearance", "disentangled"]
 SamplerName = Literal["ddim", "dpmsolver++"]
 Precision = Literal["float32", "bfloat16", "float16"]
 OutputType = Literal["pil", "np", "pt", "latent"]
+DENOISER_PARTS = ("unet", "vae", "adapter", "appearance_encoder", "injectors", "prompt")
 PICKLE_PATTERNS = ["*.bin", "*.ckpt", "*.pt", "*.pth", "*.pkl"]
 ATTENTION_IS_FIXED = (
     "DNAF's noise-aware self-attention needs its own processor in every attn1 of the UNet (it also reads the "
@@ -181,15 +182,30 @@ class DNAFPipeline(DiffusionPipeline):
             unet=unet, vae=vae, adapter=adapter, appearance_encoder=appearance_encoder, injectors=injectors,
             prompt=prompt, scheduler=scheduler,
         )  # fmt: skip
-        config = ModelConfig.model_validate(model_config or {})
         self.register_to_config(
-            model_config=config.model_dump(mode="json"), image_size=list(image_size),
-            skeleton_size=list(skeleton_size or image_size), guidance_mode=guidance_mode, pose_scale=pose_scale,
-            appearance_scale=appearance_scale, dnaf_version=dnaf_version,
+            model_config=ModelConfig.model_validate(model_config or {}).model_dump(mode="json"),
+            image_size=list(image_size), skeleton_size=list(skeleton_size or image_size), guidance_mode=guidance_mode,
+            pose_scale=pose_scale, appearance_scale=appearance_scale, dnaf_version=dnaf_version,
         )  # fmt: skip
         # not a registered component: the composition of the registered modules (the same objects)
-        self.denoiser = DNAFModel(config, unet, adapter, prompt, vae, appearance_encoder, injectors)
+        self.denoiser = self._compose()
         self.image_processor = VaeImageProcessor(vae_scale_factor=self.denoiser.latent_factor)
+
+    def _compose(self) -> DNAFModel:
+        """The denoiser over the registered modules; it installs the processors and hooks."""
+        config = ModelConfig.model_validate(self.config.model_config)
+        return DNAFModel(
+            config, self.unet, self.adapter, self.prompt, self.vae, self.appearance_encoder, self.injectors
+        )
+
+    def __setattr__(self, name: str, value: object) -> None:
+        """A component replaced after construction (``pipe.adapter = ...``) is composed in."""
+        replaced = self.__dict__.get(name)
+        super().__setattr__(name, value)
+        if name in DENOISER_PARTS and "denoiser" in self.__dict__:
+            if name == "injectors" and replaced is not None:
+                replaced.detach()  # its hooks would go on injecting
+            self.denoiser = self._compose()
 
     @classmethod
     def from_model(

@@ -8,6 +8,7 @@ from diffusers import DPMSolverMultistepScheduler, EulerDiscreteScheduler, UniPC
 from diffusers.models.attention_processor import AttnProcessor2_0
 from PIL import Image
 
+from dnaf.models.injectors import AppearanceInjectors
 from dnaf.pipeline import DNAFPipeline, Guidance, make_sampler
 from dnaf.pose.render import render_skeleton, skeleton_at
 
@@ -277,6 +278,20 @@ def test_constructing_twice_installs_the_processors_and_hooks_once(setup):
     blocks = [m for name, m in model.unet.named_modules() if name in model.injectors.config.block_names]
     assert blocks and all(len(block._forward_pre_hooks) == 1 for block in blocks)
     assert torch.equal(_images(second, sources[:1], skeletons[:1], [1], 2), first)
+
+
+def test_a_replaced_component_is_composed_in_and_the_old_hooks_removed(setup):
+    model, scheduler, sources, skeletons = setup
+    pipeline = _pipeline(model, scheduler)
+    before = _images(pipeline, sources[:1], skeletons[:1], [1], 2)
+    trained = pipeline.injectors
+    pipeline.injectors = AppearanceInjectors.from_config(trained.config)  # zero outputs: no injection
+    assert pipeline.denoiser.injectors is pipeline.injectors and pipeline.config.injectors[1] == "AppearanceInjectors"
+    blocks = [m for name, m in model.unet.named_modules() if name in trained.config.block_names]
+    assert all(len(block._forward_pre_hooks) == 1 for block in blocks)
+    assert (_images(pipeline, sources[:1], skeletons[:1], [1], 2) - before).abs().max() > 1e-3
+    pipeline.injectors = trained
+    assert torch.equal(_images(pipeline, sources[:1], skeletons[:1], [1], 2), before)
 
 
 def test_attention_slicing_and_xformers_are_refused_and_replaced_processors_caught(setup):
