@@ -347,7 +347,9 @@ class DNAFPipeline(DiffusionPipeline):
         images = self.image_processor.postprocess(images, output_type=output_type)
         return DNAFPipelineOutput(images=images) if return_dict else (images,)
 
-    def _noise(self, shape: torch.Size, generators: list, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    def _noise(
+        self, shape: torch.Size, generators: list[torch.Generator | None], device: torch.device, dtype: torch.dtype
+    ) -> torch.Tensor:
         """(B, *shape): one draw per image from its generator (float32 on the generator's device)."""
         draws = [
             torch.randn(shape, generator=g, device=device if g is None else g.device, dtype=torch.float32)
@@ -356,9 +358,20 @@ class DNAFPipeline(DiffusionPipeline):
         return torch.stack(draws).to(device, dtype)
 
     def _sample(
-        self, sources, skeletons, generators, num_inference_steps, guidance, latents, inpaint, step_end, step_end_inputs
+        self,
+        sources: torch.Tensor,
+        skeletons: torch.Tensor,
+        generators: list[torch.Generator | None],
+        num_inference_steps: int,
+        guidance: Guidance,
+        latents: torch.Tensor | None,
+        inpaint: tuple[torch.Tensor, torch.Tensor] | None,
+        step_end: Callable | None,
+        step_end_inputs: tuple[str, ...],
     ) -> torch.Tensor:
-        """The sampling loop: the inputs as :meth:`__call__` prepared them -> the final sample."""
+        """The sampling loop: sources (B, 3, H, W) in [-1, 1], skeletons (B, 3, H, W) in [0, 1],
+        one generator per image, ``inpaint`` = (known images (B, 3, H, W) in [-1, 1], region
+        (B, 1, H, W), 1 = generate) -> the final sample (B, C, h, w) in the diffusion space."""
         model, scheduler = self.denoiser, self.scheduler
         batch = sources.shape[0]
         device, dtype = sources.device, model.unet.dtype
