@@ -29,7 +29,7 @@ def _items(pictures: PictureInput, what: str) -> list[Picture]:
         if pictures.ndim not in (3, 4):
             raise ValueError(f"{what}: expected a picture or a batch of them, got shape {tuple(pictures.shape)}")
         return list(pictures) if batched else [pictures]
-    if isinstance(pictures, Sequence) and pictures:
+    if isinstance(pictures, Sequence) and not isinstance(pictures, str | bytes) and pictures:
         return [item for picture in pictures for item in _items(picture, what)]
     raise ValueError(f"{what}: expected PIL images, arrays or tensors, got {type(pictures).__name__}")
 
@@ -66,7 +66,7 @@ def region_batch(masks: PictureInput, size: tuple[int, int]) -> torch.Tensor:
         masks = np.asarray(masks.convert("L"))
     if isinstance(masks, Sequence):
         return torch.cat([region_batch(mask, size) for mask in masks])
-    tensor = torch.as_tensor(np.asarray(masks) if isinstance(masks, np.ndarray) else masks)
+    tensor = torch.as_tensor(np.array(masks) if isinstance(masks, np.ndarray) else masks)  # a writable copy
     tensor = tensor.reshape(-1, 1, *tensor.shape[-2:]) if tensor.ndim >= 2 else tensor
     if tensor.ndim != 4 or tuple(tensor.shape[-2:]) != tuple(size):
         raise ValueError(f"mask: expected {size[0]}x{size[1]} masks, got shape {tuple(tensor.shape)}")
