@@ -68,6 +68,7 @@ def build(device: str, dtype: torch.dtype):
     from dnaf.models.build import SWIN_OUT_FEATURES, make_adapter, make_injectors
     from dnaf.models.config import ModelConfig
     from dnaf.models.dnaf_model import DNAFModel
+    from dnaf.models.prompt import PromptEmbedding
 
     torch.manual_seed(0)
     config = ModelConfig()  # the paper recipe: full adapter, injectors, noise-aware attention
@@ -82,10 +83,10 @@ def build(device: str, dtype: torch.dtype):
     swin = SwinBackbone(
         SwinConfig(embed_dim=128, depths=[2, 2, 18, 2], num_heads=[4, 8, 16, 32], out_features=list(SWIN_OUT_FEATURES))
     )
-    appearance = AppearanceEncoder(swin)
+    appearance = AppearanceEncoder(backbone=swin)
     injectors = make_injectors(config, unet, appearance, 8)
     adapter = make_adapter(config, unet, 8)
-    prompt = torch.randn(1, PROMPT_TOKENS, TEXT_DIM)
+    prompt = PromptEmbedding.holding(torch.randn(1, PROMPT_TOKENS, TEXT_DIM))
     model = DNAFModel(config, unet, adapter, prompt, vae, appearance, injectors).to(device)
     if dtype != torch.float32:  # frozen parts in the compute dtype, trainable ones stay float32
         for module in (model.unet, model.vae, model.appearance):
@@ -143,11 +144,11 @@ def setup(batch: int, device: str, dtype_name: str) -> dict:
 
     @torch.no_grad()
     def guided_step(pose_scale: float) -> None:
-        from dnaf.pipeline import DNAFPipeline, Guidance
+        from dnaf.pipeline import Guidance
 
         model.eval()
         guidance = Guidance("disentangled", pose_scale, 2.0)
-        pose_keep, ref_index = DNAFPipeline(model, None)._branches(guidance, batch, device)
+        pose_keep, ref_index = guidance.branch_rows(batch, device)
         with autocast():
             residuals = [r.repeat(guidance.branches, 1, 1, 1) * pose_keep.view(-1, 1, 1, 1) for r in single_residuals]
             rows = latents.repeat(guidance.branches, 1, 1, 1)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import torch
 from diffusers import UNet2DConditionModel
+from safetensors.torch import save_file
 
 from dnaf.models.build import build_tiny
 from dnaf.models.config import ModelConfig
@@ -43,3 +47,27 @@ def randomise_injectors(model, seed: int = 1) -> None:
         for injector in model.injectors.injectors.values():
             out = injector.attention.to_out[0]
             out.weight.copy_(torch.randn(out.weight.shape, generator=g) * 0.2)
+
+
+def write_old_format(model, scheduler, folder: Path, image_size: tuple[int, int]) -> None:
+    """A model folder as dnaf wrote it before the diffusers pipeline (the last release's
+    ``save_model``), spelled out here as the test's own record of that format."""
+    config = model.config
+    tiny = config.base == "tiny"
+    parts = {"adapter": model.adapter}
+    if model.injectors is not None:
+        parts["injectors"] = model.injectors
+    if tiny or config.train_unet:
+        parts["unet"] = model.unet
+    if model.appearance is not None and (tiny or config.train_swin):
+        parts["swin"] = model.appearance.backbone
+    if tiny and model.vae is not None:
+        parts["vae"] = model.vae
+    folder.mkdir(parents=True)
+    for name, module in parts.items():
+        module.save_pretrained(folder / name, safe_serialization=True)
+    save_file({"prompt_embedding": model.prompt.embedding.contiguous()}, folder / "prompt_embedding.safetensors")
+    scheduler.save_pretrained(folder / "scheduler")
+    record = {"dnaf_version": "0.1.0", "image_size": list(image_size), "parts": sorted(parts),
+              "model": config.model_dump(mode="json")}  # fmt: skip
+    (folder / "dnaf_model.json").write_text(json.dumps(record, indent=2) + "\n")

@@ -9,7 +9,6 @@ from PIL import Image
 
 from dnaf.applications.poses import PoseError, from_annotation_row, from_openpose_json
 from dnaf.io.framing import fit_image
-from dnaf.models.saving import save_model
 from dnaf.pipeline import DNAFPipeline, Guidance, make_sampler
 
 from .model_helpers import SIZE, inputs, randomise_injectors, tiny_model
@@ -26,7 +25,7 @@ def model_dir(tmp_path_factory):
     model, scheduler = tiny_model(pixel_patch=2)
     randomise_injectors(model)
     folder = tmp_path_factory.mktemp("model") / "model"
-    save_model(model, scheduler, folder, SIZE)
+    DNAFPipeline.from_model(model, make_sampler("ddim", scheduler), SIZE).save_pretrained(folder)
     return folder
 
 
@@ -79,9 +78,9 @@ def test_inpainting_keeps_the_known_sample_outside_the_region():
     known = torch.rand(1, 3, *SIZE) * 2 - 1
     region = torch.zeros(1, 1, *SIZE)
     region[..., 12:20, 8:14] = 1
-    pipeline = DNAFPipeline(model, make_sampler("ddim", scheduler))
-    out = pipeline(sources, skeletons, [torch.Generator().manual_seed(0)], 3, Guidance("none"),
-                   inpaint=(known, region))  # fmt: skip
+    pipeline = DNAFPipeline.from_model(model, make_sampler("ddim", scheduler), SIZE)
+    out = pipeline(sources, skeletons, 3, Guidance("none"), torch.Generator().manual_seed(0), inpaint_image=known,
+                   mask_image=region, output_type="pt").images * 2 - 1  # fmt: skip
     outside = pipeline._region(region) == 0  # the region dilated by one 2x2 cell
     outside = outside.repeat_interleave(2, 2).repeat_interleave(2, 3).expand_as(out)
     torch.testing.assert_close(out[outside], known[outside], rtol=0, atol=1e-6)
@@ -206,3 +205,30 @@ def test_poses_from_photos_through_the_api_and_the_cli(tmp_path, pictures, model
     result = run_cli("transfer", *common, "--source", pictures / "artwork.png", "--pose-image",
                      tmp_path / "coffee.png", "--out", tmp_path / "x.png")  # fmt: skip
     assert result.code == 1 and "pose picture: no person found" in result.text
+
+
+def test_a_posed_reference_model_takes_the_source_photos_own_pose(tmp_path, pictures):
+    """A model trained with ``reference_pose: source`` gets the source photo's extracted pose for
+    its reference rows (recorded); a source without a person is refused by name."""
+    from skimage import data
+
+    from dnaf.applications.api import DNAF
+    from dnaf.applications.poses import PoseError
+
+    model, scheduler = tiny_model(pixel_patch=2, reference_pose="source")
+    randomise_injectors(model)
+    DNAFPipeline.from_model(model, make_sampler("ddim", scheduler), SIZE).save_pretrained(tmp_path / "posed")
+    Image.fromarray(data.astronaut()[:, 90:390]).save(tmp_path / "astronaut.png")
+    pose = from_annotation_row(f"{YS}: {XS}", SIZE)
+
+    dnaf = DNAF(tmp_path / "posed", device="cpu")
+    image, record = dnaf.transfer(tmp_path / "astronaut.png", pose, steps=2)
+    assert record["reference_pose"]["pose_extracted_by"] == "mediapipe"
+    # by hand: the fitted source photo, its extracted keypoints drawn as the reference's skeleton
+    fitted, framing = fit_image(np.asarray(Image.open(tmp_path / "astronaut.png")), SIZE, "pad")
+    source_keypoints, _ = dnaf._reference_pose(np.asarray(Image.open(tmp_path / "astronaut.png")), framing, "s")
+    expected = dnaf.pipeline(fitted, dnaf.skeleton(pose), 2, Guidance(), torch.Generator().manual_seed(0),
+                             source_pose=dnaf.skeleton(source_keypoints)).images[0]  # fmt: skip
+    np.testing.assert_array_equal(image, np.asarray(expected))
+    with pytest.raises(PoseError, match="source picture: no person found"):
+        dnaf.transfer(pictures / "artwork.png", pose, steps=2)

@@ -16,7 +16,7 @@ def model(request):
 
 
 def _plain(model, sample, timesteps, residuals):
-    text = model.prompt_embedding.expand(sample.shape[0], -1, -1)
+    text = model.prompt.embedding.expand(sample.shape[0], -1, -1)
     return plain_unet(model)(sample, timesteps, text, down_intrablock_additional_residuals=list(residuals)).sample
 
 
@@ -78,7 +78,7 @@ def test_batched_main_and_reference_rows_equal_a_two_pass_implementation():
             for n in unet.attn_processors
         }
     )
-    text = model.prompt_embedding
+    text = model.prompt.embedding
     expected = []
     for row, ref in ((0, 1), (1, 0)):
         two_pass.mode = "record"

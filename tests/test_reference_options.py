@@ -99,7 +99,24 @@ def test_the_sampler_leaves_the_reference_rows_out_where_none_is_read():
     calls = []
     model.unet.register_forward_pre_hook(lambda module, args: calls.append(args[0].shape[0]))
     sources, skeletons, *_ = inputs(model, batch=2)
-    pipeline = DNAFPipeline(model, make_sampler("ddim", scheduler))
-    pipeline(sources, skeletons, [torch.Generator().manual_seed(i) for i in range(2)], 10, Guidance("none"))
+    pipeline = DNAFPipeline.from_model(model, make_sampler("ddim", scheduler), SIZE)
+    pipeline(sources, skeletons, 10, Guidance("none"), [torch.Generator().manual_seed(i) for i in range(2)])
     timesteps = pipeline.scheduler.timesteps.tolist()
     assert calls == [2 if t >= 300 else 4 for t in timesteps]  # 2 main rows, + 2 reference rows late
+
+
+def test_a_posed_reference_model_samples_from_the_source_pose_and_asks_for_it():
+    model, scheduler = _model(reference_pose="source")
+    sources, skeletons, *_ = inputs(model, batch=2)
+    pipeline = DNAFPipeline.from_model(model, make_sampler("ddim", scheduler), SIZE)
+
+    def sample(source_pose):
+        generators = [torch.Generator().manual_seed(i) for i in range(2)]
+        return pipeline(sources, skeletons, 4, Guidance("none"), generators, output_type="pt",
+                        source_pose=source_pose).images  # fmt: skip
+
+    first, second = sample(skeletons.flip(0)), sample(skeletons)
+    assert (first - second).abs().max() > 1e-4  # the source pose reaches the reference rows
+    torch.testing.assert_close(sample(skeletons), second)
+    with pytest.raises(ValueError, match="needs the sources' skeletons"):
+        sample(None)

@@ -6,7 +6,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
+from safetensors.torch import load_file
 
 from .workflow_copy import copy_workflow, run
 
@@ -43,9 +45,18 @@ def test_the_paper_code_path_ran(rehearsed):
     assert progress["processes"] == 2
     resume = json.loads((rehearsed / "results/rehearsal/rehearsal/resume.json").read_text())
     assert resume["identical"] is True and resume["differences"] == []
-    # the model folder holds the trained additions only; the base is read from the SD1.5 folder
-    record = json.loads((rehearsed / "results/rehearsal/train/model/dnaf_model.json").read_text())
-    assert record["parts"] == ["adapter", "injectors"] and record["image_size"] == [256, 176]
+    # the model folder is a self-contained pipeline: the frozen base too, at full precision although
+    # it trained in bf16, bit for bit the SD1.5 folder's
+    model = rehearsed / "results/rehearsal/train/model"
+    index = json.loads((model / "model_index.json").read_text())
+    assert index["_class_name"] == "DNAFPipeline" and index["image_size"] == [256, 176]
+    assert sorted(p.name for p in model.iterdir() if p.is_dir()) == [
+        "adapter", "appearance_encoder", "injectors", "prompt", "scheduler", "unet", "vae"]  # fmt: skip
+    unet = load_file(model / "unet" / "diffusion_pytorch_model.safetensors")
+    base = load_file(
+        rehearsed / experiment["model"]["stable_diffusion"] / "unet" / "diffusion_pytorch_model.safetensors"
+    )
+    assert unet.keys() == base.keys() and all(torch.equal(unet[k], base[k]) for k in base)
     # sampling: four shards, disentangled guidance with both scales 2 (four rows a step)
     assert len(list((rehearsed / "results/rehearsal/samples/shards").glob("*.csv"))) == 4
     settings = json.loads((rehearsed / "results/rehearsal/samples/images/sampling.json").read_text())["sample"]

@@ -49,21 +49,20 @@ def _paths(small_demo_csv, demo_index_dir, out):
 def _weights(model_dir):
     return {
         part: load_file(next((model_dir / part).glob("*.safetensors")))
-        for part in ("adapter", "injectors", "unet", "swin")
+        for part in ("adapter", "injectors", "unet", "appearance_encoder")
     }
 
 
 def test_training_writes_weights_checkpoints_log_and_grids(small_demo_csv, demo_index_dir, tmp_path):
-    from dnaf.models.saving import load_model
-    from dnaf.pipeline import make_sampler
+    from dnaf.pipeline import DNAFPipeline, make_sampler
 
     out = tmp_path / "run"
     trainer = Trainer(train_setup(tiny_config(), "demo"), _paths(small_demo_csv, demo_index_dir, out))
     trainer.run()
     # the configured prediction type reaches the validation sampler and the saved scheduler
     assert make_sampler("ddim", trainer.scheduler).config.prediction_type == "sample"
-    assert load_model(out / "model")[1].config.prediction_type == "sample"
-    assert (out / "model" / "dnaf_model.json").is_file()
+    assert DNAFPipeline.from_pretrained(out / "model").scheduler.config.prediction_type == "sample"
+    assert (out / "model" / "model_index.json").is_file()
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["step-0000003", "step-0000006"]
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2, 3, 4, 5, 6]
@@ -143,7 +142,7 @@ def _launch_two_processes(small_demo_csv, demo_index_dir, poses, out, record):
 
 @pytest.mark.slow
 def test_two_processes_draw_their_own_noise_and_resume_bit_exactly(small_demo_csv, demo_index_dir, tmp_path):
-    from dnaf.models.saving import load_model
+    from dnaf.pipeline import DNAFPipeline
 
     whole = tmp_path / "whole"
     draws = _launch_two_processes(small_demo_csv, demo_index_dir, tmp_path / "poses", whole, tmp_path / "draws")
@@ -164,8 +163,8 @@ def test_two_processes_draw_their_own_noise_and_resume_bit_exactly(small_demo_cs
     for part in expected:
         for name in expected[part]:
             assert torch.equal(expected[part][name], actual[part][name]), f"{part}.{name}"
-    model, _ = load_model(resumed / "model")
-    assert sum(p.numel() for p in model.adapter.parameters()) > 0
+    pipeline = DNAFPipeline.from_pretrained(resumed / "model")
+    assert sum(p.numel() for p in pipeline.adapter.parameters()) > 0
 
 
 def test_frozen_modules_stay_in_eval_mode_through_validation(small_demo_csv, demo_index_dir, tmp_path, monkeypatch):
@@ -195,3 +194,27 @@ def test_frozen_modules_stay_in_eval_mode_through_validation(small_demo_csv, dem
         assert not any(step["frozen"]) and all(step["trainable"])
     tokens = [model.appearance_tokens(torch.zeros(1, 3, 32, 24))[1] for _ in range(2)]
     assert torch.equal(*tokens)  # the frozen Swin computes the same thing every time
+
+
+def test_the_published_model_keeps_the_frozen_parts_at_full_precision(small_demo_csv, demo_index_dir, tmp_path):
+    """Under bf16 mixed precision the frozen UNet and Swin train cast to bf16; the saved pipeline
+    holds their float32 weights, bit for bit those they were built with, and the trained parts as
+    trained. (The cast is made here as ``_cast_frozen_parts`` makes it: accelerate's state is one
+    per process and the other tests set it to no mixed precision.)"""
+    from dnaf.models.build import build_tiny
+
+    run = json.loads(json.dumps(TINY_RUN))
+    run["model"]["train_unet"] = False
+    setup = train_setup(load_config([], json.dumps({"experiments": {"demo": run}})), "demo")
+    trainer = Trainer(setup, _paths(small_demo_csv, demo_index_dir, tmp_path / "run"))
+    for module in trainer.model.frozen_modules():
+        module.to(torch.bfloat16)
+    with torch.no_grad():
+        for p in trainer.model.adapter.parameters():
+            p.add_(1.0)
+    published = trainer._published()
+    built, _ = build_tiny(setup.model, setup.resolution, seed=setup.train.seed)
+    for mine, reference in ((published.unet, built.unet), (published.appearance_encoder, built.appearance)):
+        state, expected = mine.state_dict(), reference.state_dict()
+        assert all(state[k].dtype == torch.float32 and torch.equal(state[k], expected[k]) for k in expected)
+    assert published.adapter is trainer.model.adapter and published.injectors is trainer.model.injectors

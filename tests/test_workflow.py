@@ -148,8 +148,8 @@ def test_demo_target_scores_dnaf_the_ablations_and_the_baseline(workflow_copy):
             "lower",
         }
     for name in ablations:  # each trained with its keys replaced, the others kept
-        record = json.loads((workflow_copy / f"results/demo/ablations/{name}/train/model/dnaf_model.json").read_text())
-        assert record["model"] == Config().experiment("demo", name).model.model_dump(mode="json"), name
+        index = json.loads((workflow_copy / f"results/demo/ablations/{name}/train/model/model_index.json").read_text())
+        assert index["model_config"] == Config().experiment("demo", name).model.model_dump(mode="json"), name
     swap = json.loads((workflow_copy / "results/demo/swap/swap.json").read_text())
     assert (
         swap["pairs"] == 4 and swap["error_vs_truth"] >= 0 and (workflow_copy / "results/demo/swap/swap.png").is_file()

@@ -25,21 +25,11 @@ from dnaf.core.device import default_device
 from dnaf.core.errors import DataError
 from dnaf.data.keypoints import NUM_KEYPOINTS
 from dnaf.io.framing import Fit, fit_image, fit_keypoints
-from dnaf.io.tensors import to_tensor, to_uint8
-from dnaf.models.saving import load_model, model_image_size
 from dnaf.pipeline import DNAFPipeline, Guidance, Precision, SamplerName, make_sampler
 from dnaf.pose.config import PoseExtractionConfig
 from dnaf.pose.render import render_skeleton, skeleton_at
 
 DEFAULT_GUIDANCE = Guidance()
-
-
-def _batch(image: np.ndarray, signed: bool, device: torch.device) -> torch.Tensor:
-    return to_tensor(image, signed=signed).unsqueeze(0).to(device)
-
-
-def _uint8(images: torch.Tensor) -> np.ndarray:
-    return to_uint8(images[:1])[0]
 
 
 class DNAF:
@@ -56,10 +46,12 @@ class DNAF:
     ) -> None:
         self.device = default_device(device)
         self.pose_extraction = pose_extraction or PoseExtractionConfig()
-        model, scheduler = load_model(Path(model_dir))
-        self.size = model_image_size(Path(model_dir))
+        self.pipeline = DNAFPipeline.from_pretrained(Path(model_dir)).to(self.device)
+        self.pipeline.scheduler = make_sampler(sampler, self.pipeline.scheduler)
+        self.pipeline.set_progress_bar_config(disable=True)
+        self.precision = precision
+        self.size = tuple(self.pipeline.config.image_size)
         self.skeleton_size = tuple(skeleton_size or self.size)
-        self.pipeline = DNAFPipeline(model.to(self.device).eval(), make_sampler(sampler, scheduler), precision)
         self.model_dir = str(model_dir)
 
     def skeleton(self, keypoints: np.ndarray) -> np.ndarray:
@@ -67,13 +59,22 @@ class DNAF:
         the model's frame."""
         return skeleton_at(render_skeleton(keypoints, self.skeleton_size), self.size)
 
-    def _generate(self, source, keypoints, seed, steps, guidance, inpaint=None) -> np.ndarray:
+    def _generate(self, source, keypoints, seed, steps, guidance, known=None, region=None, source_keypoints=None):
         generator = torch.Generator(self.device).manual_seed(seed)
+        source_pose = None if source_keypoints is None else self.skeleton(source_keypoints)
         images = self.pipeline(
-            _batch(source, True, self.device), _batch(self.skeleton(keypoints), False, self.device), [generator],
-            num_inference_steps=steps, guidance=guidance, inpaint=inpaint,
-        )  # fmt: skip
-        return _uint8(images)
+            source, self.skeleton(keypoints), steps, guidance, generator, inpaint_image=known, mask_image=region,
+            precision=self.precision, source_pose=source_pose,
+        ).images  # fmt: skip
+        return np.asarray(images[0])
+
+    def _reference_pose(self, picture: np.ndarray, framing, what: str) -> tuple[np.ndarray | None, dict]:
+        """The reference picture's own keypoints (in the model's frame) when the model reads its
+        reference with the reference's pose (``reference_pose: source``), else None."""
+        if self.pipeline.denoiser.config.reference_pose != "source":
+            return None, {}
+        keypoints, record = from_picture(picture, self.pose_extraction, what)
+        return fit_keypoints(keypoints, framing), {"reference_pose": record}
 
     def _pose(self, pose: np.ndarray | Picture, fit: Fit) -> tuple[np.ndarray, dict]:
         """Keypoints as given, or extracted from a picture and brought to the model's frame the
@@ -99,11 +100,13 @@ class DNAF:
     ) -> tuple[np.ndarray, dict]:
         """``source`` (any picture) shown in ``pose`` (keypoints, or a picture of a person whose
         pose is extracted), at the model's frame."""
-        fitted, framing = fit_image(as_picture(source, "source"), self.size, fit)
+        source = as_picture(source, "source")
+        fitted, framing = fit_image(source, self.size, fit)
         keypoints, pose_record = self._pose(pose, fit)
-        record = {"application": "transfer", "source_framing": framing, **pose_record,
+        source_keypoints, source_record = self._reference_pose(source, framing, "source picture")
+        record = {"application": "transfer", "source_framing": framing, **pose_record, **source_record,
                   **self._record(seed, steps, guidance)}  # fmt: skip
-        return self._generate(fitted, keypoints, seed, steps, guidance), record
+        return self._generate(fitted, keypoints, seed, steps, guidance, source_keypoints=source_keypoints), record
 
     def try_on(
         self,
@@ -138,10 +141,11 @@ class DNAF:
         fitted_mask, _ = fit_image(mask_rgb, self.size, fit, pad_colour=(0, 0, 0), resample=Image.Resampling.NEAREST)
         region = fitted_mask[..., 0] > 127
         fitted_garment, garment_framing = fit_image(garment, self.size, fit)
-        inpaint = (_batch(fitted_person, True, self.device),
-                   torch.from_numpy(region[None, None].astype(np.float32)).to(self.device))  # fmt: skip
-        generated = self._generate(fitted_garment, person_keypoints, seed, steps, guidance, inpaint)
+        garment_keypoints, garment_record = self._reference_pose(garment, garment_framing, "garment picture")
+        generated = self._generate(fitted_garment, person_keypoints, seed, steps, guidance, fitted_person, region,
+                                   garment_keypoints)  # fmt: skip
         composite = np.where(region[..., None], generated, fitted_person)
         record = {"application": "try-on", "person_framing": framing, "garment_framing": garment_framing,
-                  "mask_pixels": int(region.sum()), **pose_record, **self._record(seed, steps, guidance)}  # fmt: skip
+                  "mask_pixels": int(region.sum()), **pose_record, **garment_record,
+                  **self._record(seed, steps, guidance)}  # fmt: skip
         return composite, record

@@ -1,4 +1,5 @@
-"""Model verbs: train, sample, gather-samples, download-models, make-rehearsal-models, compare-models."""
+"""Model verbs: train, sample, gather-samples, download-models, make-rehearsal-models, compare-models,
+convert-model."""
 
 from __future__ import annotations
 
@@ -109,6 +110,19 @@ def compare_models(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def convert_model(args: argparse.Namespace, config: Config) -> int:
+    """A model folder of the format before the diffusers pipeline -> a pipeline folder."""
+    from dnaf.models.legacy import load_old_model
+    from dnaf.pipeline import DNAFPipeline, make_sampler
+
+    model, scheduler, image_size = load_old_model(args.old)
+    skeleton_size = config.datasets.get(args.dataset).skeleton_size
+    pipeline = DNAFPipeline.from_model(model, make_sampler("ddim", scheduler), image_size, skeleton_size)
+    pipeline.save_pretrained(args.new)
+    logger.info("converted %s into the diffusers pipeline folder %s", args.old, args.new)
+    return EXIT_OK
+
+
 def register(verbs: Verbs) -> None:
     sub = verbs.add("train", train, "train DNAF (resumes from the newest checkpoint in --out)")
     dataset_options(sub)
@@ -154,3 +168,8 @@ def register(verbs: Verbs) -> None:
     sub.add_argument("first", type=Path, help="a model folder")
     sub.add_argument("second", type=Path, help="another model folder")
     sub.add_argument("--out", type=Path, required=True, help="JSON: identical, and every differing tensor")
+
+    sub = verbs.add("convert-model", convert_model, "convert a model folder of the old format (dnaf_model.json)")
+    sub.add_argument("--dataset", required=True, metavar="NAME", help="the dataset it was trained on (skeleton size)")
+    sub.add_argument("old", type=Path, help="a model folder with dnaf_model.json")
+    sub.add_argument("new", type=Path, help="the pipeline folder to write (model_index.json + components)")

@@ -15,16 +15,19 @@ from dnaf.models.checkpoints import check_pretrained_folders
 from dnaf.models.config import ModelConfig, TinyConfig
 from dnaf.models.dnaf_model import DNAFModel
 from dnaf.models.injectors import AppearanceInjectors
+from dnaf.models.prompt import PromptEmbedding
 
 logger = logging.getLogger(__name__)
 SWIN_OUT_FEATURES = ("stage1", "stage2", "stage3", "stage4")
 
 
 @torch.no_grad()
-def encode_prompt(prompt: str, tokenizer: CLIPTokenizer, text_encoder: CLIPTextModel, max_length: int) -> torch.Tensor:
-    """-> (1, max_length, D) last hidden state of the CLIP text encoder, as SD1.5 uses it."""
+def encode_prompt(
+    prompt: str, tokenizer: CLIPTokenizer, text_encoder: CLIPTextModel, max_length: int
+) -> PromptEmbedding:
+    """-> the (1, max_length, D) last hidden state of the CLIP text encoder, as SD1.5 uses it."""
     ids = tokenizer(prompt, padding="max_length", max_length=max_length, truncation=True, return_tensors="pt")
-    return text_encoder(ids.input_ids.to(text_encoder.device)).last_hidden_state
+    return PromptEmbedding.holding(text_encoder(ids.input_ids.to(text_encoder.device)).last_hidden_state)
 
 
 def make_adapter(config: ModelConfig, unet: UNet2DConditionModel, latent_factor: int) -> T2IAdapter:
@@ -127,7 +130,7 @@ def build_tiny(config: ModelConfig, image_size: tuple[int, int], seed: int = 0) 
     prompt = encode_prompt(config.prompt, tokenizer, tiny_text_encoder(tiny, tokenizer), tiny.text_max_length)
     appearance = injectors = None
     if config.injectors:
-        appearance = AppearanceEncoder(tiny_swin(tiny, image_size))
+        appearance = AppearanceEncoder(backbone=tiny_swin(tiny, image_size))
         injectors = make_injectors(config, unet, appearance, latent_factor)
     adapter = make_adapter(config, unet, latent_factor)
     return DNAFModel(config, unet, adapter, prompt, vae, appearance, injectors), tiny_scheduler()
@@ -137,7 +140,7 @@ class PretrainedBase(NamedTuple):
     unet: UNet2DConditionModel
     vae: AutoencoderKL
     appearance: AppearanceEncoder | None
-    prompt_embedding: torch.Tensor
+    prompt: PromptEmbedding
     scheduler: DDPMScheduler
 
 
@@ -155,7 +158,7 @@ def load_pretrained_base(config: ModelConfig) -> PretrainedBase:
     appearance = None
     if config.injectors:
         swin = SwinBackbone.from_pretrained(config.swin, out_features=list(SWIN_OUT_FEATURES), use_safetensors=True)
-        appearance = AppearanceEncoder(swin)
+        appearance = AppearanceEncoder(backbone=swin)
     logger.info("loaded SD1.5 from %s%s", sd, f" and Swin from {config.swin}" if config.injectors else "")
     return PretrainedBase(unet, vae, appearance, prompt, scheduler)
 
@@ -168,5 +171,5 @@ def load_pretrained(config: ModelConfig) -> tuple[DNAFModel, DDPMScheduler]:
     if config.injectors:
         injectors = make_injectors(config, base.unet, base.appearance, latent_factor)
     adapter = make_adapter(config, base.unet, latent_factor)
-    model = DNAFModel(config, base.unet, adapter, base.prompt_embedding, base.vae, base.appearance, injectors)
+    model = DNAFModel(config, base.unet, adapter, base.prompt, base.vae, base.appearance, injectors)
     return model, base.scheduler

@@ -16,6 +16,7 @@ from dnaf.models.appearance import AppearanceEncoder
 from dnaf.models.config import ModelConfig
 from dnaf.models.injectors import AppearanceInjectors
 from dnaf.models.noise_aware_attention import RowRouting, install_noise_aware_attention
+from dnaf.models.prompt import PromptEmbedding
 
 
 class DNAFModel(nn.Module):
@@ -24,7 +25,7 @@ class DNAFModel(nn.Module):
         config: ModelConfig,
         unet: UNet2DConditionModel,
         adapter: T2IAdapter,
-        prompt_embedding: torch.Tensor,
+        prompt: PromptEmbedding,
         vae: AutoencoderKL | None = None,
         appearance: AppearanceEncoder | None = None,
         injectors: AppearanceInjectors | None = None,
@@ -40,10 +41,10 @@ class DNAFModel(nn.Module):
         self.vae = vae
         self.appearance = appearance
         self.injectors = injectors
-        self.register_buffer("prompt_embedding", prompt_embedding)  # (1, T, D), the constant prompt
-        self.routing = RowRouting()
-        if config.noise_aware:
-            install_noise_aware_attention(unet, self.routing)
+        self.prompt = prompt
+        # processors and hooks are not saved with the weights: every composition installs them,
+        # idempotently, so that models and pipelines over one UNet share them
+        self.routing = install_noise_aware_attention(unet) if config.noise_aware else RowRouting()
         if injectors is not None:
             injectors.attach(unet)
         self.requires_grad_(False)
@@ -216,5 +217,5 @@ class DNAFModel(nn.Module):
     def _unet(self, rows, steps, residuals, row_ref, tokens) -> torch.Tensor:
         if self.injectors is not None:
             self.injectors.state.set(tokens or {}, row_ref)
-        text = self.prompt_embedding.to(rows.dtype).expand(rows.shape[0], -1, -1)
+        text = self.prompt(rows.shape[0], rows.dtype)
         return self.unet(rows, steps, encoder_hidden_states=text, down_intrablock_additional_residuals=residuals).sample

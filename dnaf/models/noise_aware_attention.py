@@ -138,15 +138,31 @@ class NoiseAwareAttnProcessor:
         return out
 
 
-def install_noise_aware_attention(unet: torch.nn.Module, routing: RowRouting) -> list[str]:
-    """Route every attn1 of ``unet`` through one shared :class:`RowRouting`; attn2 keeps SDPA.
+def installed_routing(unet: torch.nn.Module) -> RowRouting | None:
+    """The one :class:`RowRouting` every attn1 of ``unet`` reads, or None when any attn1 has
+    another processor (none installed yet, or replaced by ``set_default_attn_processor`` & co.)."""
+    attn1 = [processor for name, processor in unet.attn_processors.items() if name.endswith("attn1.processor")]
+    if not attn1 or not all(isinstance(processor, NoiseAwareAttnProcessor) for processor in attn1):
+        return None
+    if len({id(processor.routing) for processor in attn1}) != 1:
+        return None
+    return attn1[0].routing
 
-    Call it after anything that resets processors (xformers, ``set_default_attn_processor``).
-    Returns the names of the attn1 layers.
+
+def install_noise_aware_attention(unet: torch.nn.Module) -> RowRouting:
+    """Route every attn1 of ``unet`` through one shared :class:`RowRouting`; attn2 keeps SDPA.
+    Returns that routing.
+
+    Idempotent: when the processors are already installed, their routing is returned and nothing
+    changes, so that every model or pipeline composed over one UNet drives the same routing.
     """
+    routing = installed_routing(unet)
+    if routing is not None:
+        return routing
+    routing = RowRouting()
     processors = {
         name: NoiseAwareAttnProcessor(routing, name) if name.endswith("attn1.processor") else AttnProcessor2_0()
         for name in unet.attn_processors
     }
     unet.set_attn_processor(processors)
-    return [name for name in processors if name.endswith("attn1.processor")]
+    return routing

@@ -1,9 +1,8 @@
-"""Saving and loading a DNAF model: safetensors per component, the config and the package version.
+"""The saved model folder: a diffusers pipeline folder (``model_index.json`` + one subfolder of
+safetensors and config per component), written by ``DNAFPipeline.save_pretrained``.
 
-A folder holds what cannot be rebuilt from the base checkpoints: the adapter and injectors
-always, the UNet / Swin when they were trained, every component of a tiny model (its random
-base has no other home), the prompt embedding and the noise scheduler. Nothing is pickled.
-The folder is written beside its final place and renamed into it, so it is complete or absent.
+Here: reading its index without loading the weights (the image size it samples at), telling an
+old-format folder from a missing one, and comparing two folders' weights.
 """
 
 from __future__ import annotations
@@ -12,93 +11,46 @@ import json
 from pathlib import Path
 
 import torch
-from diffusers import AutoencoderKL, DDPMScheduler, T2IAdapter, UNet2DConditionModel
-from safetensors.torch import load_file, save_file
-from transformers import SwinBackbone
+from safetensors.torch import load_file
 
 from dnaf.core.errors import DataError
-from dnaf.core.version import __version__
-from dnaf.io.atomic import atomic_folder
-from dnaf.models.appearance import AppearanceEncoder
-from dnaf.models.build import load_pretrained_base
-from dnaf.models.config import ModelConfig
-from dnaf.models.dnaf_model import DNAFModel
-from dnaf.models.injectors import AppearanceInjectors
 
-MODEL_FILE = "dnaf_model.json"
-
-
-def _stored_parts(model: DNAFModel) -> dict[str, torch.nn.Module]:
-    config = model.config
-    tiny = config.base == "tiny"
-    parts: dict[str, torch.nn.Module] = {"adapter": model.adapter}
-    if model.injectors is not None:
-        parts["injectors"] = model.injectors
-    if tiny or config.train_unet:
-        parts["unet"] = model.unet
-    if model.appearance is not None and (tiny or config.train_swin):
-        parts["swin"] = model.appearance.backbone
-    if tiny and model.vae is not None:
-        parts["vae"] = model.vae
-    return parts
-
-
-def save_model(model: DNAFModel, scheduler: DDPMScheduler, folder: Path, image_size: tuple[int, int]) -> None:
-    with atomic_folder(folder) as staging:
-        for name, module in _stored_parts(model).items():
-            module.save_pretrained(staging / name, safe_serialization=True)
-        save_file(
-            {"prompt_embedding": model.prompt_embedding.contiguous().cpu()}, staging / "prompt_embedding.safetensors"
-        )
-        scheduler.save_pretrained(staging / "scheduler")
-        record = {
-            "dnaf_version": __version__,
-            "image_size": list(image_size),
-            "parts": sorted(_stored_parts(model)),
-            "model": model.config.model_dump(mode="json"),
-        }
-        (staging / MODEL_FILE).write_text(json.dumps(record, indent=2) + "\n")
+MODEL_INDEX = "model_index.json"
+PIPELINE_CLASS = "DNAFPipeline"
+OLD_RECORD = "dnaf_model.json"
+"""The record of the format before the diffusers pipeline (dnaf <= 0.1.0, until 2026-12-01)."""
 
 
 class NotAModelError(DataError, FileNotFoundError):
-    """A folder that is not a model saved by ``dnaf train`` (no record, or no weights)."""
+    """A folder that is not a model saved by ``dnaf train`` (no index, or no weights)."""
 
 
-def read_model_record(folder: Path) -> dict:
-    path = Path(folder) / MODEL_FILE
+class OldModelFormatError(NotAModelError):
+    """A model saved in the format before the diffusers pipeline; the message says how to convert it."""
+
+
+def read_model_index(folder: Path) -> dict:
+    """The ``model_index.json`` of a saved DNAF pipeline; raises :class:`OldModelFormatError` for
+    a folder in the old format and :class:`NotAModelError` for anything else."""
+    folder = Path(folder)
+    path = folder / MODEL_INDEX
     if not path.is_file():
-        raise NotAModelError(f"{folder} is not a saved DNAF model (no {MODEL_FILE})")
-    return json.loads(path.read_text())
+        if (folder / OLD_RECORD).is_file():
+            raise OldModelFormatError(
+                f"{folder} holds a model in dnaf's format before the diffusers pipeline ({OLD_RECORD}, no "
+                f"{MODEL_INDEX}); convert it once with `dnaf convert-model --dataset NAME {folder} NEW_FOLDER` "
+                "(NAME: the dataset it was trained on, for its skeleton size)"
+            )
+        raise NotAModelError(f"{folder} is not a saved DNAF model (no {MODEL_INDEX})")
+    index = json.loads(path.read_text())
+    if index.get("_class_name") != PIPELINE_CLASS:
+        raise NotAModelError(f"{path} describes a {index.get('_class_name')}, not a {PIPELINE_CLASS}")
+    return index
 
 
 def model_image_size(folder: Path) -> tuple[int, int]:
     """(height, width) the saved model was trained at, and samples at."""
-    return tuple(read_model_record(folder)["image_size"])
-
-
-def load_model(folder: Path) -> tuple[DNAFModel, DDPMScheduler]:
-    """Rebuild the model saved in ``folder`` (the base checkpoints too when it was pretrained)."""
-    folder = Path(folder)
-    record = read_model_record(folder)
-    config = ModelConfig.model_validate(record["model"])
-    parts = set(record["parts"])
-    prompt = load_file(folder / "prompt_embedding.safetensors")["prompt_embedding"]
-    scheduler = DDPMScheduler.from_pretrained(folder / "scheduler")
-    unet = vae = appearance = None
-    if config.base == "pretrained":
-        base = load_pretrained_base(config)
-        unet, vae, appearance = base.unet, base.vae, base.appearance
-    if "unet" in parts:
-        unet = UNet2DConditionModel.from_pretrained(folder / "unet", use_safetensors=True)
-    if "vae" in parts:
-        vae = AutoencoderKL.from_pretrained(folder / "vae", use_safetensors=True)
-    if "swin" in parts:
-        appearance = AppearanceEncoder(SwinBackbone.from_pretrained(folder / "swin", use_safetensors=True))
-    adapter = T2IAdapter.from_pretrained(folder / "adapter", use_safetensors=True)
-    injectors = None
-    if "injectors" in parts:
-        injectors = AppearanceInjectors.from_pretrained(folder / "injectors", use_safetensors=True)
-    return DNAFModel(config, unet, adapter, prompt, vae, appearance, injectors), scheduler
+    return tuple(read_model_index(folder)["image_size"])
 
 
 def weight_differences(first: Path, second: Path) -> list[str]:
@@ -106,7 +58,7 @@ def weight_differences(first: Path, second: Path) -> list[str]:
     Raises NotAModelError for a folder that is not a saved model or holds no weights."""
     first, second = Path(first), Path(second)
     for folder in (first, second):
-        read_model_record(folder)
+        read_model_index(folder)
         if not any(folder.rglob("*.safetensors")):
             raise NotAModelError(f"{folder} holds no weights (*.safetensors)")
     files = {p.relative_to(first) for p in first.rglob("*.safetensors")}

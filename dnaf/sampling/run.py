@@ -12,6 +12,7 @@ import json
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 from accelerate import PartialState
@@ -22,8 +23,7 @@ from dnaf.core.errors import DataError, UsageError
 from dnaf.data.index import DatasetIndex
 from dnaf.io.atomic import atomic_write, atomic_write_bytes
 from dnaf.io.images import decoded_size, encode_image
-from dnaf.io.tensors import to_uint8
-from dnaf.models.saving import load_model, model_image_size
+from dnaf.models.saving import model_image_size
 from dnaf.pairs.dataset import PairDataset
 from dnaf.pipeline import DNAFPipeline, Guidance, make_sampler
 from dnaf.pose.cache import SkeletonCache
@@ -117,21 +117,20 @@ def generate(
 ) -> None:
     """Generate the images of ``batches`` (positions in ``pairs``: source, target, file, seed;
     ``data`` holds the same pairs) into ``out``, each PNG written atomically."""
-    model, scheduler = load_model(model_dir)
-    model = model.to(device).eval()
-    pipeline = DNAFPipeline(model, make_sampler(config.sampler, scheduler), config.precision)
+    pipeline = DNAFPipeline.from_pretrained(model_dir).to(device)
+    pipeline.scheduler = make_sampler(config.sampler, pipeline.scheduler)
+    pipeline.set_progress_bar_config(disable=True)  # one bar over the batches
     guidance = Guidance(config.guidance, config.pose_scale, config.appearance_scale)
     for batch in tqdm(batches, desc=desc, disable=not progress):
         items = [data[i] for i in batch]
         generators = [torch.Generator(device).manual_seed(int(pairs.at[i, "seed"])) for i in batch]
         images = pipeline(
-            torch.stack([item["source"] for item in items]).to(device),
-            torch.stack([item["skeleton"] for item in items]).to(device),
-            generators, config.steps, guidance,
-            source_skeletons=torch.stack([item["source_skeleton"] for item in items]).to(device),
-        )  # fmt: skip
-        for i, image in zip(batch, to_uint8(images), strict=True):
-            atomic_write_bytes(out / pairs.at[i, "file"], encode_image(image))
+            torch.stack([item["source"] for item in items]), torch.stack([item["skeleton"] for item in items]),
+            config.steps, guidance, generators, precision=config.precision,
+            source_pose=torch.stack([item["source_skeleton"] for item in items]),
+        ).images  # fmt: skip
+        for i, image in zip(batch, images, strict=True):
+            atomic_write_bytes(out / pairs.at[i, "file"], encode_image(np.asarray(image)))
 
 
 def gather_samples(index: DatasetIndex, samples: Path, manifests: list[Path], out: Path) -> pd.DataFrame:

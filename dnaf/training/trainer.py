@@ -30,7 +30,6 @@ from dnaf.io.grid import image_grid
 from dnaf.io.tensors import to_uint8
 from dnaf.models.build import build_tiny, load_pretrained
 from dnaf.models.dnaf_model import DNAFModel
-from dnaf.models.saving import save_model
 from dnaf.pairs.dataset import PairDataset, ordered_pairs
 from dnaf.pipeline import DNAFPipeline, Guidance, make_sampler
 from dnaf.pose.cache import SkeletonCache
@@ -297,12 +296,14 @@ class Trainer:
         sources = torch.stack([item["source"] for item in items]).to(device)
         skeletons = torch.stack([item["skeleton"] for item in items]).to(device)
         generators = [torch.Generator(device).manual_seed(i) for i in range(len(items))]
-        pipeline = DNAFPipeline(self.model.eval(), make_sampler("ddim", self.scheduler))
+        pipeline = DNAFPipeline.from_model(self.model.eval(), make_sampler("ddim", self.scheduler), self.resolution)
+        pipeline.set_progress_bar_config(disable=True)
         with self.accelerator.autocast():
+            steps = self.train_config.validation_steps
             generated = pipeline(
-                sources, skeletons, generators, self.train_config.validation_steps, Guidance("none"),
-                source_skeletons=torch.stack([item["source_skeleton"] for item in items]).to(device),
-            )  # fmt: skip
+                sources, skeletons, steps, Guidance("none"), generators,
+                source_pose=torch.stack([item["source_skeleton"] for item in items]).to(device),
+            ).images  # fmt: skip
         self.model.train()
         if ema is not None:
             ema.restore(self.parameters)
@@ -310,7 +311,7 @@ class Trainer:
             to_uint8(skeletons * 2 - 1),
             to_uint8(sources),
             to_uint8(torch.stack([i["target"] for i in items])),
-            to_uint8(generated),
+            [np.asarray(image) for image in generated],
         )
         rows = [list(row) for row in zip(*columns, strict=True)]
         grid = image_grid(rows, ["pose", "source", "target", "generated"])
@@ -324,9 +325,30 @@ class Trainer:
             return
         if ema is not None:
             ema.copy_to(self.parameters)
-        save_model(self.model, self.scheduler, self.paths.model, self.resolution)
+        self._published().save_pretrained(self.paths.model)
         self.paths.write_log_views()
         logger.info("saved the trained model (EMA weights) to %s", self.paths.model)
+
+    def _published(self) -> DNAFPipeline:
+        """The trained model as a self-contained pipeline, sampling with DDIM. Under mixed precision
+        the frozen parts were cast for speed; they are the base's weights, never trained, so they
+        are built again at full precision (as the run first built them) instead of saved rounded.
+        The injectors' hooks then move to the rebuilt UNet: this comes last in a run."""
+        model = self.model
+        if any(p.dtype != torch.float32 for module in model.frozen_modules() for p in module.parameters()):
+            fresh, _ = build_model(self.setup)
+            frozen = {id(module) for module in model.frozen_modules()}
+            unet, vae, appearance = (
+                again if mine is not None and id(mine) in frozen else mine
+                for mine, again in (
+                    (model.unet, fresh.unet),
+                    (model.vae, fresh.vae),
+                    (model.appearance, fresh.appearance),
+                )
+            )
+            model = DNAFModel(model.config, unet, model.adapter, model.prompt, vae, appearance, model.injectors)
+        sampler = make_sampler("ddim", self.scheduler)
+        return DNAFPipeline.from_model(model, sampler, self.resolution, self.setup.dataset.skeleton_size)
 
 
 def _check_fits(checkpoint: Path, state: dict[str, torch.Tensor], parameters: dict[str, torch.Tensor]) -> None:
