@@ -9,7 +9,7 @@ CORES ?= all
 # rules call the `dnaf` CLI of this environment
 RUN := PATH="$(abspath $(BIN)):$$PATH"
 
-.PHONY: install demo test lint
+.PHONY: install demo test lint texture-study
 
 install: $(STAMP)
 
@@ -23,6 +23,10 @@ $(STAMP): envs/requirements.txt envs/requirements-test.txt envs/requirements-pos
 
 demo: $(STAMP)
 	$(RUN) snakemake --cores $(CORES) demo
+
+# the texture study (docs/texture-study.md): about an hour on 2 cores, not part of the demo
+texture-study: $(STAMP)
+	$(RUN) snakemake --cores $(CORES) --configfile config/texture-study.yaml -- texture_study
 
 test: $(STAMP)
 	$(RUN) pytest $(PYTEST_ARGS)

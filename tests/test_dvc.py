@@ -61,9 +61,11 @@ def test_stage_params_are_keys_of_the_resolved_config_and_match_what_the_rules_r
             for part in key.split("."):
                 assert part in node, f"{name}: {key} is not a key of the resolved config"
                 node = node[part]
-    # training and sampling receive the dataset and the experiment less its evaluate part
-    # (experiment_json in workflow/rules/common.smk): the same keys re-run them under DVC
-    experiment = {f"experiments.demo.{part}" for part in Experiment.model_fields if part != "evaluate"}
+    # training and sampling receive the dataset and the experiment less its evaluate part and its
+    # list of ablations (experiment_json in workflow/rules/common.smk): the same keys re-run them
+    experiment = {
+        f"experiments.demo.{part}" for part in Experiment.model_fields if part not in ("evaluate", "ablations")
+    }
     for name in ("train_model@demo", "sample@demo", "train_model@demo-no-noise-aware"):
         assert set(stage_params(stages[name])) == {"datasets.demo"} | experiment, name
     # the datasets DVC builds read their raw files where the config puts them

@@ -7,7 +7,7 @@ from dnaf.commands.workflow_jobs import rule_files
 
 from .conftest import REPO
 
-TARGETS = {"demo", "rehearsal"}  # rules that only name files to build
+TARGETS = {"demo", "rehearsal", "texture_study"}  # rules that only name files to build
 ROW = re.compile(r"^\| `(\w+)` \| `([^`]+)` \|\s*([^|]*?)\s*\|\s*([^|]*?)\s*\|", re.MULTILINE)
 
 

@@ -21,11 +21,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from scipy.stats import circstd
 
-from dnaf.data.parts import PART_LABELS
+from dnaf.data.index import DatasetIndex
+from dnaf.data.parts import PART_LABELS, load_part_map, part_map_file
+from dnaf.io.images import load_rgb
 from dnaf.metrics.spectrum import garment, garment_mask, garment_spectrum, log_amplitude, spectrum_side
 from dnaf.metrics.stripes import stripe_deviation
 from dnaf.metrics.texture import GARMENTS, hf_energy_ratio
@@ -72,3 +76,41 @@ def seed_stability(made: Sequence[np.ndarray], truth: np.ndarray, parts: np.ndar
     for name, found in per_garment.items():
         scores |= {f"{key}_{name}": found[key] if found else math.nan for key in SPREADS}
     return scores
+
+
+def seeded_repeats(pairs: pd.DataFrame, count: int, seeds: int) -> pd.DataFrame:
+    """``count`` test pairs spread evenly over ``pairs`` (source, target, file, seed), each ``seeds``
+    times: seed k is the pair's own seed plus k, the file ``<stem>_seed<k>.png`` (column ``repeat``)."""
+    if seeds < 2:
+        raise ValueError(f"the spread over seeds needs at least 2 seeds, got {seeds}")
+    chosen = pairs.iloc[np.linspace(0, len(pairs) - 1, min(count, len(pairs))).round().astype(int)]
+    rows = []
+    for _, pair in chosen.drop_duplicates("file").iterrows():
+        stem = Path(pair["file"]).stem
+        rows += [{"source": pair["source"], "target": pair["target"], "pair": pair["file"], "repeat": k,
+                  "file": f"{stem}_seed{k}.png", "seed": int(pair["seed"]) + k} for k in range(seeds)]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def stability_scores(
+    index: DatasetIndex, root: Path, parts: Path, repeats: pd.DataFrame, samples: Path, size: tuple[int, int]
+) -> pd.DataFrame:
+    """Per pair of :func:`seeded_repeats`: its spreads over the seeds, at the scoring ``size``."""
+    rows = []
+    for name, group in repeats.groupby("pair", sort=True):
+        target = group["target"].iloc[0]
+        truth = load_rgb(root / index.images.at[target, "path"], size)
+        labels = load_part_map(part_map_file(parts, target), size)
+        made = [load_rgb(samples / file, size, "bicubic-antialias") for file in group["file"]]
+        rows.append({"pair": name, "seeds": len(made)} | seed_stability(made, truth, labels))
+    return pd.DataFrame(rows)
+
+
+def stability_summary(scores: pd.DataFrame) -> dict:
+    """Each spread's mean over the pairs where it is defined, with that count."""
+    summary: dict = {"pairs": len(scores), "seeds": int(scores["seeds"].max()) if len(scores) else 0}
+    for key in SPREADS:
+        values = scores[key].dropna()
+        summary[key] = float(values.mean()) if len(values) else None
+        summary[f"{key}_pairs"] = len(values)
+    return summary

@@ -27,7 +27,7 @@ rule swap_check:
         samples=lambda w, input: samples_folder(input.manifest),
         out=lambda w, output: os.path.dirname(output.summary),
         # sampled with the experiment's model and sample parts, scored at its evaluate.size
-        config=lambda w: config_json(("datasets", w.dataset), ("experiments", w.dataset)),
+        config=lambda w: run_json(w.dataset),
     log:
         "results/logs/swap_check/{dataset}.log",
     benchmark:
@@ -68,3 +68,52 @@ rule applications_figure:
     shell:
         "dnaf applications-figure --root {input.root} --model {input.model} --index {params.index}"
         " --out {output} --config-json {params.config:q} > {log} 2>&1"
+
+
+rule seed_stability:
+    """Some test pairs sampled with several seeds: how much does the garments' texture change with
+    the noise alone? (synthetic data only: it needs the part maps)."""
+    input:
+        root=lambda w: dataset_root(w.dataset),
+        model="results/{dataset}{variant}/train/model",
+        images="results/{dataset}/data/images.csv",
+        pairs="results/{dataset}/data/pairs.csv",
+        poses="results/{dataset}/poses",
+    output:
+        "results/{dataset}{variant}/stability/stability.json",
+    wildcard_constraints:
+        variant=MODEL_VARIANT,
+    params:
+        index=index_folder,
+        out=lambda w, output: os.path.dirname(output[0]),
+        # sampled like the run, scored at its evaluate.size
+        config=lambda w: run_json(w.dataset, w.variant),
+    log:
+        "results/logs/seed_stability/{dataset}{variant}.log",
+    benchmark:
+        "results/benchmarks/seed_stability/{dataset}{variant}.tsv"
+    conda:
+        "../../envs/dnaf.yaml"
+    shell:
+        "dnaf seed-stability --dataset {wildcards.dataset} --root {input.root} --model {input.model}"
+        " --index {params.index} --poses {input.poses} --out {params.out}"
+        " --config-json {params.config:q} > {log} 2>&1"
+
+
+rule texture_study_table:
+    """The texture study's table: each compared model's texture metrics, seed spreads and cost."""
+    input:
+        metrics=lambda w: study_runs(w.dataset, "metrics.json"),
+        stability=lambda w: study_runs(w.dataset, "stability/stability.json"),
+        train_logs=lambda w: study_runs(w.dataset, "train/train_log.csv"),
+    output:
+        "results/{dataset}/texture-study.md",
+    log:
+        "results/logs/texture_study_table/{dataset}.log",
+    benchmark:
+        "results/benchmarks/texture_study_table/{dataset}.tsv"
+    conda:
+        "../../envs/dnaf.yaml"
+    shell:
+        "dnaf texture-study --metrics {input.metrics} --stability {input.stability}"
+        " --train-logs {input.train_logs} --out {output} > {log} 2>&1"

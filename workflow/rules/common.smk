@@ -103,16 +103,29 @@ def dataset_json(dataset):
     return config_json(("datasets", dataset))
 
 
-def experiment_json(dataset, variant=""):
-    """The dataset's and experiment's config without its evaluate part (scoring settings never
-    retrain or resample a model); an ablation's keys replace the experiment's."""
+def run_json(dataset, variant=""):
+    """The dataset's config and a run's experiment (an ablation's keys replaced), its evaluate part
+    included: what a check that samples and scores one run reads. Without the experiment's list of
+    ablations: which runs sit beside it changes no run (and names variants this part lacks)."""
     document = json.loads(config_json(("datasets", dataset), ("experiments", dataset)))
-    del document["experiments"][dataset]["evaluate"]
+    del document["experiments"][dataset]["ablations"]
     kind, name = variant_kind(variant)
     if kind == "ablations":
         overrides = config["ablations"]["variants"][name]
         document["experiments"][dataset] = deep_merge(document["experiments"][dataset], overrides)
     return json.dumps(document, sort_keys=True)
+
+
+def experiment_json(dataset, variant=""):
+    """:func:`run_json` without the evaluate part: scoring settings never retrain or resample a model."""
+    document = json.loads(run_json(dataset, variant))
+    del document["experiments"][dataset]["evaluate"]
+    return json.dumps(document, sort_keys=True)
+
+
+def study_runs(dataset, file):
+    """``file`` of each model a comparison shows (the main run and the dataset's ablations)."""
+    return [f"{run_dir(dataset, kind, name)}/{file}" for kind, name in compared_variants(dataset) if kind != "baselines"]
 
 
 def num_shards(dataset, variant=""):
@@ -124,24 +137,26 @@ def method_name(variant):
     return {"main": "DNAF", "ablations": f"DNAF, ablation {name}", "baselines": f"{name.replace('-', ' ')} (baseline)"}[kind]
 
 
-def compared_variants():
-    """(kind, name) of the runs a comparison shows: the main run, every ablation, every baseline."""
-    return [("main", ""), *(("ablations", n) for n in ABLATIONS), *(("baselines", n) for n in BASELINES)]
+def compared_variants(dataset):
+    """(kind, name) of the runs a comparison shows: the main run, the dataset's ablations
+    (experiments.<dataset>.ablations), every baseline."""
+    ablations = config["experiments"][dataset]["ablations"]
+    return [("main", ""), *(("ablations", n) for n in ablations), *(("baselines", n) for n in BASELINES)]
 
 
 def compared_runs(dataset):
     """metrics.json of the main run, every ablation and every baseline."""
-    return [f"{run_dir(dataset, *v)}/metrics.json" for v in compared_variants()]
+    return [f"{run_dir(dataset, *v)}/metrics.json" for v in compared_variants(dataset)]
 
 
 def compared_manifests(dataset):
     """samples/manifest.csv of the same runs, in the same order (their images are the grid's columns)."""
-    return [f"{run_dir(dataset, *v)}/samples/manifest.csv" for v in compared_variants()]
+    return [f"{run_dir(dataset, *v)}/samples/manifest.csv" for v in compared_variants(dataset)]
 
 
-def grid_columns(manifests):
+def grid_columns(dataset, manifests):
     """`dnaf compare-grid --samples` of the compared runs: LABEL=folder of generated images."""
-    labels = ["DNAF" if kind == "main" else name for kind, name in compared_variants()]
+    labels = ["DNAF" if kind == "main" else name for kind, name in compared_variants(dataset)]
     return " ".join(f"{label}={samples_folder(manifest)}" for label, manifest in zip(labels, manifests, strict=True))
 
 

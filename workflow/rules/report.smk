@@ -83,7 +83,7 @@ rule compare_runs:
     params:
         index=index_folder,
         rows=lambda w, input: input.manifests[0],
-        samples=lambda w, input: grid_columns(input.manifests),
+        samples=lambda w, input: grid_columns(w.dataset, input.manifests),
         appearance=appearance_options,
         config=lambda w: evaluate_json(w.dataset),
     log:
