@@ -3,7 +3,6 @@
 # dnaf package.
 import sys
 
-from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 from dnaf.config import parse_config, read_layers
@@ -58,17 +57,6 @@ rule demo:
         "results/demo/comparison.md",
         "results/demo/applications.png",
     default_target: True
-
-
-STUDY = "texture"
-"""The texture study's dataset, defined by config/texture-study.yaml."""
-
-
-def texture_study_inputs(wildcards):
-    if STUDY not in config["datasets"]:
-        raise WorkflowError("the texture_study target needs its config layer: snakemake --cores all "
-                            "--configfile config/texture-study.yaml -- texture_study (or make texture-study)")
-    return [f"results/{STUDY}/texture-study.md", f"results/{STUDY}/comparison.md", f"results/{STUDY}/swap/swap.json"]
 
 
 rule texture_study:

@@ -3,6 +3,8 @@ import os
 import re
 from pathlib import PurePosixPath
 
+from snakemake.exceptions import WorkflowError
+
 from dnaf.config import MAIN_RUN
 from dnaf.core.settings import deep_merge
 from dnaf.metrics.protocols import real_stats_cache
@@ -196,3 +198,14 @@ def conda_env(gpus):
     """A GPU rule's conda environment (relative to workflow/rules): envs/dnaf-cuda.yaml, with
     xformers, when the config gives its jobs GPUs, else the environment of every other rule."""
     return "../../envs/dnaf-cuda.yaml" if gpus else "../../envs/dnaf.yaml"
+
+
+STUDY = "texture"
+"""The texture study's dataset, defined by config/texture-study.yaml."""
+
+
+def texture_study_inputs(wildcards):
+    if STUDY not in config["datasets"]:
+        raise WorkflowError("the texture_study target needs its config layer: snakemake --cores all "
+                            "--configfile config/texture-study.yaml -- texture_study (or make texture-study)")
+    return [f"results/{STUDY}/texture-study.md", f"results/{STUDY}/comparison.md", f"results/{STUDY}/swap/swap.json"]
