@@ -6,6 +6,7 @@ selenium-manager never tries to download one."""
 from __future__ import annotations
 
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,13 @@ OFFLINE_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
 )
+
+
+def free_port() -> int:
+    """A TCP port of this machine that nothing listens on now, for a page under test."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def missing_browser() -> str | None:

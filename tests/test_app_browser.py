@@ -4,7 +4,6 @@ for pixel; try-on with examples and the upper-garment mask; an input error shown
 file the page loads comes from the app itself (it works offline). Skipped without Chromium."""
 
 import io
-import socket
 import time
 import urllib.request
 
@@ -16,7 +15,7 @@ from dnaf.cli import main
 from dnaf.models.saving import save_model
 from dnaf.pipeline import Guidance
 
-from .browser import choose, chromium, click_thumbnail, image_source, missing_browser, upload, wait_for
+from .browser import choose, chromium, click_thumbnail, free_port, image_source, missing_browser, upload, wait_for
 from .model_helpers import SIZE, randomise_injectors, tiny_model
 
 MISSING = missing_browser()
@@ -26,12 +25,6 @@ pytestmark = [
 ]
 STEPS = 3
 GUIDANCE = Guidance("disentangled", 1.5, 2.0)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def fetch_picture(url: str) -> np.ndarray:
@@ -44,7 +37,7 @@ def served(tmp_path_factory, small_demo_csv):
     """The page over a tiny saved model and the small demo's test set, on a free local port."""
     from dnaf.applications.api import DNAF
     from dnaf.applications.app.actions import Actions
-    from dnaf.applications.app.choices import test_set_choices
+    from dnaf.applications.app.choices import choices_from_test_set
     from dnaf.applications.app.page import build_page, serve
 
     folder = tmp_path_factory.mktemp("app")
@@ -52,7 +45,7 @@ def served(tmp_path_factory, small_demo_csv):
     randomise_injectors(model)
     save_model(model, scheduler, folder / "model", SIZE)
     assert main(["index-data", "--dataset", "demo", "--root", str(small_demo_csv), "--out", str(folder / "index")]) == 0
-    actions = Actions(DNAF(folder / "model"), test_set_choices(folder / "index", small_demo_csv))
+    actions = Actions(DNAF(folder / "model"), choices_from_test_set(folder / "index", small_demo_csv))
     page = build_page(actions, STEPS, GUIDANCE)
     url = serve(page, "127.0.0.1", free_port())
     yield url, actions

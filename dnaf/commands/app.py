@@ -24,12 +24,12 @@ def _default_index(dataset: str) -> Path:
 def choices(args: argparse.Namespace, config: Config, frame: tuple[int, int]):
     """The test set when its index and files are there (an error when they were named but are
     not); else synthetic poses in ``frame``."""
-    from dnaf.applications.app.choices import synthetic_poses, test_set_choices
+    from dnaf.applications.app.choices import synthetic_poses, choices_from_test_set
 
     index = args.index or _default_index(args.dataset)
     root = args.root or config.datasets.get(args.dataset).root
     if args.index or args.root or ((index / "images.csv").is_file() and root.is_dir()):
-        return test_set_choices(index, root)
+        return choices_from_test_set(index, root)
     logger.info("no index at %s or no dataset at %s: the pose gallery holds synthetic poses", index, root)
     return synthetic_poses(frame=frame)
 

@@ -48,7 +48,7 @@ def _spread(names: list[str], count: int) -> list[str]:
     return [names[k] for k in np.linspace(0, len(names) - 1, count).round().astype(int)]
 
 
-def test_set_choices(index_dir: Path, root: Path, count: int = 12) -> Choices:
+def choices_from_test_set(index_dir: Path, root: Path, count: int = 12) -> Choices:
     """``count`` test pictures of an index folder (``dnaf index-data``) over the dataset at ``root``,
     and their poses."""
     index = DatasetIndex.load(index_dir)
