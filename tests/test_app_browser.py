@@ -1,7 +1,8 @@
 """The page of `dnaf app` in a real browser (Debian's headless Chromium): a picture uploaded, a
 pose picked from the gallery, Generate clicked, and the picture the page shows is the API's, pixel
-for pixel; try-on with examples and the upper-garment mask; an input error shown in the page; every
-file the page loads comes from the app itself (it works offline). Skipped without Chromium."""
+for pixel; try-on with examples, the upper-garment mask and a mask painted in the editor; an input
+error shown in the page; every file the page loads comes from the app itself (it works offline).
+Skipped without Chromium."""
 
 import io
 import time
@@ -81,7 +82,8 @@ def test_the_page_generates_what_the_api_does(served, tmp_path):
     assert elapsed < 120
 
 
-def test_try_on_with_examples_and_the_upper_garment_mask(served):
+def test_try_on_with_examples_the_upper_garment_mask_and_a_painted_one(served):
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
     url, actions = served
@@ -95,7 +97,17 @@ def test_try_on_with_examples_and_the_upper_garment_mask(served):
         choose(driver, "mask-from", "upper garment")
         image_source(driver, "person")
         driver.find_element(By.ID, "try-on").click()
-        shown = fetch_picture(image_source(driver, "try-on-output"))
+        first = image_source(driver, "try-on-output")
+        shown = fetch_picture(first)
+
+        choose(driver, "mask-from", "drawn")  # now paint a stroke over the person in the editor
+        canvas = driver.find_element(By.CSS_SELECTOR, "#mask-editor canvas")
+        driver.execute_script("arguments[0].scrollIntoView()", canvas)
+        stroke = ActionChains(driver).move_to_element_with_offset(canvas, -20, -20).click_and_hold()
+        stroke.move_by_offset(20, 10).move_by_offset(20, 20).release().perform()
+        driver.find_element(By.ID, "try-on").click()
+        painted = fetch_picture(image_source(driver, "try-on-output", previous=first))
+        wait_for(driver, lambda d: "drawn" in d.find_element(By.ID, "try-on-record").text)
 
     (person_name, _), (garment_name, _) = actions.choices.pictures[0], actions.choices.pictures[3]
     person = actions.choices.picture(0)
@@ -104,6 +116,7 @@ def test_try_on_with_examples_and_the_upper_garment_mask(served):
     expected, _ = actions.engine.try_on(person, actions.choices.picture(3), mask, keypoints, 0, STEPS, GUIDANCE)
     np.testing.assert_array_equal(shown, expected)
     assert person_name != garment_name and mask.any()
+    assert painted.shape == (*SIZE, 3) and not np.array_equal(painted, shown)  # another region repainted
 
 
 def test_an_input_error_is_shown_in_the_page(served):

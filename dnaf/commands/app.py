@@ -24,7 +24,7 @@ def _default_index(dataset: str) -> Path:
 def choices(args: argparse.Namespace, config: Config, frame: tuple[int, int]):
     """The test set when its index and files are there (an error when they were named but are
     not); else synthetic poses in ``frame``."""
-    from dnaf.applications.app.choices import synthetic_poses, choices_from_test_set
+    from dnaf.applications.app.choices import choices_from_test_set, synthetic_poses
 
     index = args.index or _default_index(args.dataset)
     root = args.root or config.datasets.get(args.dataset).root
