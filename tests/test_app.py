@@ -157,5 +157,13 @@ def test_choices_without_pictures_offer_no_examples(model_dir):
 
     page = build_page(Actions(DNAF(model_dir), Choices((), synthetic_poses(3).poses)), 5, GUIDANCE)
     elem_ids = {block.elem_id for block in page.blocks.values() if getattr(block, "elem_id", None)}
-    assert {"source", "pose-gallery", "generate", "output", "record", "mask-editor", "try-on"} <= elem_ids
+    assert {
+        "source",
+        "pose-gallery",
+        "generate",
+        "generate-output",
+        "generate-record",
+        "mask-editor",
+        "try-on",
+    } <= elem_ids
     assert "source-examples" not in elem_ids

@@ -66,10 +66,10 @@ def test_the_page_generates_what_the_api_does(served, tmp_path):
         upload(driver, "source", tmp_path / "source.png")
         click_thumbnail(driver, "pose-gallery", 1)
         driver.find_element(By.ID, "generate").click()
-        shown = fetch_picture(image_source(driver, "output"))
-        wait_for(driver, lambda d: '"application"' in d.find_element(By.ID, "record").text or
-                 "transfer" in d.find_element(By.ID, "record").text)  # fmt: skip
-        record_text = driver.find_element(By.ID, "record").text
+        shown = fetch_picture(image_source(driver, "generate-output"))
+        wait_for(driver, lambda d: '"application"' in d.find_element(By.ID, "generate-record").text or
+                 "transfer" in d.find_element(By.ID, "generate-record").text)  # fmt: skip
+        record_text = driver.find_element(By.ID, "generate-record").text
         loaded = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
         elapsed = time.perf_counter() - started
 

@@ -20,6 +20,8 @@ GUIDANCE_MODES = ("none", "appearance", "disentangled")
 THUMBNAIL_HEIGHT = 160
 """Pixels of a pose thumbnail's height: skeletons drawn at the model's size (as small as 32 pixels
 in the tests) would be blurs."""
+CSS = ".dnaf-result img { width: 100%; height: 100%; object-fit: contain; image-rendering: pixelated; }"
+"""Results fill their frame: a model's 64x44 picture would otherwise be a stamp in the corner."""
 THEME = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 """System fonts: the page needs no font file from anywhere."""
 
@@ -44,7 +46,7 @@ def _examples(choices: Choices, label: str, elem_id: str) -> gr.Gallery | None:
     if not choices.pictures:
         return None
     pictures = [(choices.picture(k), name) for k, (name, _) in enumerate(choices.pictures)]
-    return gr.Gallery(pictures, format="png", label=label, columns=6, height=200, object_fit="contain",
+    return gr.Gallery(pictures, format="png", label=label, columns=3, height=220, object_fit="contain",
                       allow_preview=False, elem_id=elem_id)  # fmt: skip
 
 
@@ -76,7 +78,7 @@ def _transfer_tab(actions: Actions, choices: Choices, sampling: list) -> None:
             height, width = actions.engine.size
             thumbnail = (THUMBNAIL_HEIGHT, round(THUMBNAIL_HEIGHT * width / height))
             thumbnails = [(render_skeleton(keypoints, thumbnail), label) for label, keypoints in choices.poses]
-            gallery = gr.Gallery(thumbnails, format="png", label=f"pose gallery ({choices.origin})", columns=4,
+            gallery = gr.Gallery(thumbnails, format="png", label=f"pose gallery ({choices.origin})", columns=3,
                                  height=360, object_fit="contain", allow_preview=False,
                                  elem_id="pose-gallery")  # fmt: skip
             pose_position = gr.State(None)
@@ -85,12 +87,19 @@ def _transfer_tab(actions: Actions, choices: Choices, sampling: list) -> None:
                              sources=["upload", "clipboard"], height=200, elem_id="pose-photo")  # fmt: skip
             photo.upload(lambda: "photo", None, pose_from)
         with gr.Column():
-            output = gr.Image(label="generated", type="numpy", format="png", interactive=False, elem_id="output")
-            record = gr.JSON(label="record", open=True, elem_id="record")
-    button = gr.Button("Generate", variant="primary", elem_id="generate")
+            button, output, record = _result_column("Generate", "generated", "generate")
     button.click(lambda source, pose_from, position, photo, *settings: actions.transfer(
         source, pose_from, position, photo, Sampling(*settings)), [source, pose_from, pose_position, photo, *sampling],
         [output, record], concurrency_id="model", concurrency_limit=1)  # fmt: skip
+
+
+def _result_column(button_label: str, label: str, elem_id: str) -> tuple[gr.Button, gr.Image, gr.JSON]:
+    """The button, the picture it makes (PNG: the model's exact pixels) and that picture's record."""
+    button = gr.Button(button_label, variant="primary", elem_id=elem_id)
+    output = gr.Image(label=label, type="numpy", format="png", interactive=False, height=320,
+                      elem_id=f"{elem_id}-output", elem_classes=["dnaf-result"])  # fmt: skip
+    record = gr.JSON(label="record", open=False, max_height=320, elem_id=f"{elem_id}-record")
+    return button, output, record
 
 
 def _editor_over(person: np.ndarray | None) -> dict | None:
@@ -105,8 +114,7 @@ def _try_on_tab(actions: Actions, choices: Choices, sampling: list) -> None:
         with gr.Column():
             garment, _ = _picture_with_examples(choices, "Garment (any picture)", "garment")
         with gr.Column():
-            output = gr.Image(label="dressed", type="numpy", format="png", interactive=False, elem_id="try-on-output")
-            record = gr.JSON(label="record", open=True, elem_id="try-on-record")
+            button, output, record = _result_column("Try on", "dressed", "try-on")
     mask_from = gr.Radio(list(MASK_FROM) if choices.parts else list(MASK_FROM[:2]), value="drawn",
                          label="region to replace", elem_id="mask-from")  # fmt: skip
     with gr.Row():
@@ -116,7 +124,6 @@ def _try_on_tab(actions: Actions, choices: Choices, sampling: list) -> None:
         uploaded = gr.Image(label="or upload a mask (white = replace; the person picture's size)", type="numpy",
                             image_mode="L", sources=["upload"], elem_id="mask-upload")  # fmt: skip
     person.change(_editor_over, person, drawn)
-    button = gr.Button("Try on", variant="primary", elem_id="try-on")
     button.click(lambda person, name, garment, mask_from, drawn, uploaded, *settings: actions.try_on(
         person, name, garment, mask_from, drawn, uploaded, Sampling(*settings)),
         [person, person_name, garment, mask_from, drawn, uploaded, *sampling], [output, record],
@@ -143,6 +150,6 @@ def serve(page: gr.Blocks, host: str, port: int) -> str:
     """Start serving ``page`` on ``host``:``port`` in the background; -> its URL."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # also read at launch, beside the page's own switch
     _, url, _ = page.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=True,
-                            quiet=True, theme=THEME, footer_links=[])  # fmt: skip
+                            quiet=True, theme=THEME, css=CSS, footer_links=[])  # fmt: skip
     logger.info("the DNAF page is at %s", url)
     return url
