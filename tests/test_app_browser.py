@@ -1,8 +1,8 @@
 """The page of `dnaf app` in a real browser (Debian's headless Chromium): a picture uploaded, a
-pose picked from the gallery, Generate clicked, and the picture the page shows is the API's, pixel
-for pixel; try-on with examples, the upper-garment mask and a mask painted in the editor; an input
-error shown in the page; every file the page loads comes from the app itself (it works offline).
-Skipped without Chromium."""
+pose picked from the gallery or taken from an uploaded photo, Generate clicked, and the picture the
+page shows is the API's, pixel for pixel; try-on with examples, the upper-garment mask and a mask
+painted in the editor; an input error shown in the page; every file the page loads comes from the
+app itself (it works offline). Skipped without Chromium."""
 
 import io
 import time
@@ -57,8 +57,12 @@ def test_the_page_generates_what_the_api_does(served, tmp_path):
     from selenium.webdriver.common.by import By
 
     url, actions = served
+    from skimage import data
+
     source = np.random.default_rng(0).integers(0, 256, (50, 70, 3), dtype=np.uint8)  # any shape
     Image.fromarray(source).save(tmp_path / "source.png")
+    astronaut = data.astronaut()[:, 90:390]
+    Image.fromarray(astronaut).save(tmp_path / "astronaut.png")
     with chromium() as driver:
         started = time.perf_counter()
         driver.get(url)
@@ -66,17 +70,24 @@ def test_the_page_generates_what_the_api_does(served, tmp_path):
         upload(driver, "source", tmp_path / "source.png")
         click_thumbnail(driver, "pose-gallery", 1)
         driver.find_element(By.ID, "generate").click()
-        shown = fetch_picture(image_source(driver, "generate-output"))
+        first = image_source(driver, "generate-output")
+        shown = fetch_picture(first)
         wait_for(driver, lambda d: '"application"' in d.find_element(By.ID, "generate-record").text or
                  "transfer" in d.find_element(By.ID, "generate-record").text)  # fmt: skip
         record_text = driver.find_element(By.ID, "generate-record").text
         loaded = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+
+        upload(driver, "pose-photo", tmp_path / "astronaut.png")  # the pose from a photo: chosen by the upload
+        driver.find_element(By.ID, "generate").click()
+        from_photo = fetch_picture(image_source(driver, "generate-output", previous=first))
         elapsed = time.perf_counter() - started
 
     expected, _ = actions.engine.transfer(source, actions.choices.poses[1][1], 0, STEPS, GUIDANCE)
     assert shown.shape == (*SIZE, 3) and shown.std() > 10  # a picture, not a blank
     np.testing.assert_array_equal(shown, expected)  # PNG: the page shows the API's pixels exactly
     assert actions.choices.poses[1][0] in record_text
+    expected, _ = actions.engine.transfer(source, astronaut, 0, STEPS, GUIDANCE)
+    np.testing.assert_array_equal(from_photo, expected)
     outside = [name for name in loaded if not name.startswith(url.rstrip("/"))]
     assert len(loaded) > 10 and not outside, f"the page loaded files from elsewhere: {outside}"
     assert elapsed < 120

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import get_args
 
 import gradio as gr
 import numpy as np
 
 from dnaf.applications.app.actions import MASK_FROM, POSE_FROM, Actions, Sampling
 from dnaf.applications.app.choices import Choices
-from dnaf.pipeline import Guidance
+from dnaf.pipeline import Guidance, GuidanceMode
 from dnaf.pose.render import render_skeleton
 
 logger = logging.getLogger(__name__)
 
-GUIDANCE_MODES = ("none", "appearance", "disentangled")
 THUMBNAIL_HEIGHT = 160
 """Pixels of a pose thumbnail's height: skeletons drawn at the model's size (as small as 32 pixels
 in the tests) would be blurs."""
@@ -26,20 +26,21 @@ THEME = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"], fon
 """System fonts: the page needs no font file from anywhere."""
 
 
-def _picked(event: gr.SelectData) -> int:
-    return event.index
+def _pose_picked(event: gr.SelectData) -> tuple[int, str]:
+    """The gallery's clicked pose, which becomes the target pose."""
+    return event.index, "gallery"
 
 
 def _sampling_controls(steps: int, guidance: Guidance) -> list[gr.components.Component]:
-    with gr.Accordion("Sampling", open=True):
-        with gr.Row():
-            return [
-                gr.Slider(1, 200, value=steps, step=1, label="steps", elem_id="steps"),
-                gr.Radio(list(GUIDANCE_MODES), value=guidance.mode, label="guidance", elem_id="guidance"),
-                gr.Number(guidance.pose_scale, label="pose scale w_p", elem_id="pose-scale"),
-                gr.Number(guidance.appearance_scale, label="appearance scale w_a", elem_id="appearance-scale"),
-                gr.Number(0, precision=0, minimum=0, label="seed", elem_id="seed"),
-            ]
+    with gr.Accordion("Sampling", open=True), gr.Row():
+        controls = [
+            gr.Slider(1, 200, value=steps, step=1, label="steps", elem_id="steps"),
+            gr.Radio(list(get_args(GuidanceMode)), value=guidance.mode, label="guidance", elem_id="guidance"),
+            gr.Number(guidance.pose_scale, label="pose scale w_p", elem_id="pose-scale"),
+            gr.Number(guidance.appearance_scale, label="appearance scale w_a", elem_id="appearance-scale"),
+            gr.Number(0, precision=0, minimum=0, label="seed", elem_id="seed"),
+        ]
+    return controls
 
 
 def _examples(choices: Choices, label: str, elem_id: str) -> gr.Gallery | None:
@@ -82,7 +83,7 @@ def _transfer_tab(actions: Actions, choices: Choices, sampling: list) -> None:
                                  height=360, object_fit="contain", allow_preview=False,
                                  elem_id="pose-gallery")  # fmt: skip
             pose_position = gr.State(None)
-            gallery.select(_picked, None, pose_position)
+            gallery.select(_pose_picked, None, [pose_position, pose_from])
             photo = gr.Image(label="pose photo (a person; the pose is extracted)", type="numpy",
                              sources=["upload", "clipboard"], height=200, elem_id="pose-photo")  # fmt: skip
             photo.upload(lambda: "photo", None, pose_from)
@@ -121,7 +122,7 @@ def _try_on_tab(actions: Actions, choices: Choices, sampling: list) -> None:
         brush = gr.Brush(colors=["#ff00ff"], color_mode="fixed")
         drawn = gr.ImageEditor(label="paint the region over the person", type="numpy", sources=[], brush=brush,
                                elem_id="mask-editor")  # fmt: skip
-        uploaded = gr.Image(label="or upload a mask (white = replace; the person picture's size)", type="numpy",
+        uploaded = gr.Image(label="or upload a mask (not black = replace; the person picture's size)", type="numpy",
                             image_mode="L", sources=["upload"], elem_id="mask-upload")  # fmt: skip
     person.change(_editor_over, person, drawn)
     button.click(lambda person, name, garment, mask_from, drawn, uploaded, *settings: actions.try_on(
