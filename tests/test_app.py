@@ -167,3 +167,11 @@ def test_choices_without_pictures_offer_no_examples(model_dir):
         "try-on",
     } <= elem_ids
     assert "source-examples" not in elem_ids
+
+
+def test_the_browser_tests_say_why_they_skip_without_chromium(monkeypatch, tmp_path):
+    from . import browser
+
+    monkeypatch.setattr(browser, "CHROMIUM", tmp_path / "chromium")
+    reason = browser.missing_browser()
+    assert reason == f"{tmp_path / 'chromium'} not installed (apt-get install chromium chromium-driver)"

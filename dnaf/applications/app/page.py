@@ -150,6 +150,7 @@ def build_page(actions: Actions, steps: int, guidance: Guidance) -> gr.Blocks:
 def serve(page: gr.Blocks, host: str, port: int) -> str:
     """Start serving ``page`` on ``host``:``port`` in the background; -> its URL."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # also read at launch, beside the page's own switch
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request of Gradio's start-up self-check
     _, url, _ = page.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=True,
                             quiet=True, theme=THEME, css=CSS, footer_links=[])  # fmt: skip
     logger.info("the DNAF page is at %s", url)
