@@ -21,7 +21,7 @@ def _default_index(dataset: str) -> Path:
     return Path("results") / dataset / "data"
 
 
-def choices(args: argparse.Namespace, config: Config, frame: tuple[int, int]):
+def _choices(args: argparse.Namespace, config: Config, frame: tuple[int, int]):
     """The test set when its index and files are there (an error when they were named but are
     not); else synthetic poses in ``frame``."""
     from dnaf.applications.app.choices import choices_from_test_set, synthetic_poses
@@ -45,7 +45,7 @@ def app(args: argparse.Namespace, config: Config) -> int:
             f"which writes {_default_model('demo')}"
         )
     dnaf, guidance, steps = engine(model, args.dataset, config)
-    page = build_page(Actions(dnaf, choices(args, config, dnaf.size)), steps, guidance)
+    page = build_page(Actions(dnaf, _choices(args, config, dnaf.size)), steps, guidance)
     try:
         serve(page, args.host, args.port)
     except OSError as error:
