@@ -1,6 +1,8 @@
 """The page's actions against the DNAF API called directly (same inputs and seed, same pixels),
 its choices (test set, synthetic poses), its input errors, and `dnaf app` serving and refusing."""
 
+import socket
+import time
 import urllib.request
 
 import gradio as gr
@@ -129,23 +131,33 @@ def test_try_on_with_a_drawn_mask_and_with_a_test_person(actions):
     assert actions.test_keypoints(picture, None) is None  # an uploaded person: the API extracts the pose
 
 
-def test_cli_refuses_a_missing_model_and_serves_a_page(tmp_path, model_dir, run_cli, monkeypatch):
+def test_cli_refuses_a_missing_model_and_serves_a_page_reaching_no_other_machine(
+    tmp_path, model_dir, run_cli, monkeypatch
+):
     monkeypatch.chdir(tmp_path)  # no results/ here: the defaults are absent
     result = run_cli("app")
     assert result.code == 2 and "results/demo/train/model: no model folder" in result.text
     assert "make demo" in result.text
 
-    served = {}
+    served, hosts = {}, []
 
     def visit_instead_of_blocking(page):
         with urllib.request.urlopen(page.local_url, timeout=30) as response:
             served["status"], served["html"] = response.status, response.read().decode()
+        time.sleep(1)  # time for any background thread of Gradio's to call home, were it to
         page.close()
 
+    def recording(host, *args, **kwargs):  # every name or address anything looks up to connect to
+        hosts.append(host)
+        return lookup(host, *args, **kwargs)
+
+    lookup = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", recording)
     monkeypatch.setattr(gr.Blocks, "block_thread", visit_instead_of_blocking)
     result = run_cli("app", "--model", model_dir, "--port", free_port())
     assert result.code == 0, result.text
     assert served["status"] == 200 and "<html" in served["html"]
+    assert hosts and set(hosts) == {"127.0.0.1"}, f"the app reached for {set(hosts)}"
     assert "the pose gallery holds synthetic poses" in result.text
     assert any(m.startswith("the DNAF page is at http://127.0.0.1:") for m in result.messages)
     result = run_cli("app", "--model", model_dir, "--index", tmp_path / "no-index")
