@@ -162,6 +162,12 @@ def test_cli_refuses_a_missing_model_and_serves_a_page_reaching_no_other_machine
     assert any(m.startswith("the DNAF page is at http://127.0.0.1:") for m in result.messages)
     result = run_cli("app", "--model", model_dir, "--index", tmp_path / "no-index")
     assert result.code == 1 and "no-index/images.csv" in result.text
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("app", "--model", model_dir, "--port", port)
+    assert result.code == 2 and f"cannot serve on 127.0.0.1:{port}" in result.text
 
 
 def test_choices_without_pictures_offer_no_examples(model_dir):
