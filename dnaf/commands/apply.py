@@ -44,15 +44,21 @@ def _write(out: Path, image, record: dict) -> None:
         json.dump(record, handle, indent=2)
 
 
-def _engine(args: argparse.Namespace, config: Config):
+def engine(model: Path, dataset: str, config: Config):
+    """A DNAF over ``model`` with ``dataset``'s skeleton size and pose extraction, and its
+    experiment's sampling settings: -> (DNAF, Guidance, steps)."""
     from dnaf.applications.api import DNAF
     from dnaf.pipeline import Guidance
 
-    sample = config.experiments.get(args.dataset).sample
-    dnaf = DNAF(args.model, skeleton_size=config.datasets.get(args.dataset).skeleton_size, sampler=sample.sampler,
+    sample = config.experiments.get(dataset).sample
+    dnaf = DNAF(model, skeleton_size=config.datasets.get(dataset).skeleton_size, sampler=sample.sampler,
                 pose_extraction=config.pose_extraction, precision=sample.precision)  # fmt: skip
-    guidance = Guidance(sample.guidance, sample.pose_scale, sample.appearance_scale)
-    return dnaf, guidance, args.steps or sample.steps
+    return dnaf, Guidance(sample.guidance, sample.pose_scale, sample.appearance_scale), sample.steps
+
+
+def _engine(args: argparse.Namespace, config: Config):
+    dnaf, guidance, steps = engine(args.model, args.dataset, config)
+    return dnaf, guidance, args.steps or steps
 
 
 def transfer(args: argparse.Namespace, config: Config) -> int:
