@@ -10,13 +10,13 @@ import argparse
 import logging
 import sys
 
-from dnaf.commands import app, apply, data, dvc, evaluate, model, photos, settings, swap, texture
+from dnaf.commands import app, apply, data, dvc, evaluate, hub, model, photos, settings, swap, texture
 from dnaf.commands.common import Verbs, logger
 from dnaf.config import load_config
 from dnaf.core.errors import ConfigError, DnafError
 from dnaf.core.version import __version__
 
-COMMANDS = (data, photos, model, evaluate, swap, texture, apply, app, settings, dvc)
+COMMANDS = (data, photos, model, hub, evaluate, swap, texture, apply, app, settings, dvc)
 """The modules whose verbs ``dnaf`` offers, in the order of ``dnaf --help``."""
 
 

@@ -1,5 +1,5 @@
-"""Model verbs: train, sample, gather-samples, download-models, make-rehearsal-models, compare-models,
-convert-model."""
+"""Model verbs: train, sample, gather-samples, download-models (the base models), make-rehearsal-models,
+compare-models, convert-model. Sharing a trained model is dnaf.commands.hub."""
 
 from __future__ import annotations
 
@@ -151,7 +151,10 @@ def register(verbs: Verbs) -> None:
     sub.add_argument("--out", type=Path, required=True, help="joined manifest CSV")
 
     sub = verbs.add(
-        "download-models", download_models, "fetch SD1.5 and Swin-B into the config's model folders (online)"
+        "download-models",
+        download_models,
+        "fetch the base models SD1.5 and Swin-B into the config's model folders (online; a shared DNAF model: "
+        "download-model)",
     )
     sub.add_argument("--dataset", default="deepfashion", metavar="NAME",
                      help="whose experiments.<dataset>.model folders to fill (default: deepfashion)")  # fmt: skip
