@@ -11,6 +11,7 @@ from safetensors.torch import save_file
 
 from dnaf.models.build import build_tiny
 from dnaf.models.config import ModelConfig
+from dnaf.pipeline import DNAFPipeline, make_sampler
 
 SIZE = (32, 24)
 
@@ -19,6 +20,12 @@ def tiny_model(space: str = "pixel", **overrides):
     config = ModelConfig(base="tiny", space=space, **overrides)
     model, scheduler = build_tiny(config, SIZE, seed=0)
     return model.eval(), scheduler
+
+
+def save_tiny(model, scheduler, folder: Path) -> Path:
+    """``model`` saved as a pipeline folder (DDIM sampler, frame SIZE), as training writes it."""
+    DNAFPipeline.from_model(model, make_sampler("ddim", scheduler), SIZE).save_pretrained(folder)
+    return folder
 
 
 def inputs(model, batch: int = 2, seed: int = 0):

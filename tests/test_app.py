@@ -14,11 +14,10 @@ from dnaf.applications.app.actions import Actions, Sampling, drawn_mask
 from dnaf.applications.app.choices import Choices, choices_from_test_set, synthetic_poses
 from dnaf.cli import main
 from dnaf.core.errors import DataError
-from dnaf.models.saving import save_model
 from dnaf.pipeline import Guidance
 
 from .browser import free_port
-from .model_helpers import SIZE, randomise_injectors, tiny_model
+from .model_helpers import SIZE, randomise_injectors, save_tiny, tiny_model
 
 SAMPLING = Sampling(steps=2, mode="disentangled", pose_scale=1.5, appearance_scale=2.0, seed=3)
 GUIDANCE = Guidance("disentangled", 1.5, 2.0)
@@ -29,7 +28,7 @@ def model_dir(tmp_path_factory):
     model, scheduler = tiny_model(pixel_patch=2)
     randomise_injectors(model)
     folder = tmp_path_factory.mktemp("model") / "model"
-    save_model(model, scheduler, folder, SIZE)
+    save_tiny(model, scheduler, folder)
     return folder
 
 

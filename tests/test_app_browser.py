@@ -13,11 +13,10 @@ import pytest
 from PIL import Image
 
 from dnaf.cli import main
-from dnaf.models.saving import save_model
 from dnaf.pipeline import Guidance
 
 from .browser import choose, chromium, click_thumbnail, free_port, image_source, missing_browser, upload, wait_for
-from .model_helpers import SIZE, randomise_injectors, tiny_model
+from .model_helpers import SIZE, randomise_injectors, save_tiny, tiny_model
 
 MISSING = missing_browser()
 pytestmark = [
@@ -44,7 +43,7 @@ def served(tmp_path_factory, small_demo_csv):
     folder = tmp_path_factory.mktemp("app")
     model, scheduler = tiny_model(pixel_patch=2)
     randomise_injectors(model)
-    save_model(model, scheduler, folder / "model", SIZE)
+    save_tiny(model, scheduler, folder / "model")
     assert main(["index-data", "--dataset", "demo", "--root", str(small_demo_csv), "--out", str(folder / "index")]) == 0
     actions = Actions(DNAF(folder / "model"), choices_from_test_set(folder / "index", small_demo_csv))
     page = build_page(actions, STEPS, GUIDANCE)

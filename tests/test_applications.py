@@ -11,7 +11,7 @@ from dnaf.applications.poses import PoseError, from_annotation_row, from_openpos
 from dnaf.io.framing import fit_image
 from dnaf.pipeline import DNAFPipeline, Guidance, make_sampler
 
-from .model_helpers import SIZE, inputs, randomise_injectors, tiny_model
+from .model_helpers import SIZE, inputs, randomise_injectors, save_tiny, tiny_model
 
 rng = np.random.default_rng(0)
 YS = [5 + k for k in range(18)]
@@ -25,8 +25,7 @@ def model_dir(tmp_path_factory):
     model, scheduler = tiny_model(pixel_patch=2)
     randomise_injectors(model)
     folder = tmp_path_factory.mktemp("model") / "model"
-    DNAFPipeline.from_model(model, make_sampler("ddim", scheduler), SIZE).save_pretrained(folder)
-    return folder
+    return save_tiny(model, scheduler, folder)
 
 
 @pytest.fixture(scope="module")
@@ -217,7 +216,7 @@ def test_a_posed_reference_model_takes_the_source_photos_own_pose(tmp_path, pict
 
     model, scheduler = tiny_model(pixel_patch=2, reference_pose="source")
     randomise_injectors(model)
-    DNAFPipeline.from_model(model, make_sampler("ddim", scheduler), SIZE).save_pretrained(tmp_path / "posed")
+    save_tiny(model, scheduler, tmp_path / "posed")
     Image.fromarray(data.astronaut()[:, 90:390]).save(tmp_path / "astronaut.png")
     pose = from_annotation_row(f"{YS}: {XS}", SIZE)
 
