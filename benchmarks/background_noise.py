@@ -43,11 +43,13 @@ def variants(scheduler) -> dict[str, tuple]:
     config = scheduler.config
     ddim = DDIMScheduler.from_config(config, clip_sample=False, set_alpha_to_one=False)
     ddim_one = DDIMScheduler.from_config(config, clip_sample=False, set_alpha_to_one=True)
+    trailing = DDIMScheduler.from_config(config, clip_sample=False, set_alpha_to_one=True, timestep_spacing="trailing")
     dpm = DPMSolverMultistepScheduler.from_config(config, algorithm_type="dpmsolver++")
     guided = Guidance("appearance", appearance_scale=1.5)
     return {
         "ddim 25, final alpha 1 - beta_0 (until 2026-12-01)": (ddim, 25, guided),
         "ddim 25, final alpha 1": (ddim_one, 25, guided),
+        "ddim 25 trailing (last t = 39), final alpha 1": (trailing, 25, guided),
         "ddim 50, final alpha 1 - beta_0": (ddim, 50, guided),
         "ddim 25, final alpha 1 - beta_0, no guidance": (ddim, 25, Guidance("none")),
         "dpm-solver++ 25 (ends at sigma 0)": (dpm, 25, guided),

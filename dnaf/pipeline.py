@@ -81,10 +81,16 @@ def _is_hub_id(name: str | Path) -> bool:
     return isinstance(name, str) and re.fullmatch(r"[\w.-]+(/[\w.-]+)?", name) is not None and not name.startswith(".")
 
 
-def make_sampler(name: SamplerName, training_scheduler: SchedulerMixin) -> SchedulerMixin:
-    """A sampler with the training noise schedule and prediction type."""
+def make_sampler(name: SamplerName, training_scheduler: SchedulerMixin, space: str = "latent") -> SchedulerMixin:
+    """A sampler with the training noise schedule and prediction type. DDIM's last step: in latent
+    space it ends at alpha_0 = 1 - beta_0, as diffusers' SD1.5 setting and the peers sample; in
+    pixel space it ends at alpha = 1, because 1 - beta_0 leaves sqrt(beta_0) of the noise in the
+    picture (0.029 of [-1, 1] with SD's schedule): on the demo it was 40 % of the background's
+    grain (benchmarks/background_noise.py, docs/demo.md)."""
     if name == "ddim":
-        return DDIMScheduler.from_config(training_scheduler.config, clip_sample=False, set_alpha_to_one=False)
+        return DDIMScheduler.from_config(
+            training_scheduler.config, clip_sample=False, set_alpha_to_one=space == "pixel"
+        )
     if name == "dpmsolver++":
         return DPMSolverMultistepScheduler.from_config(training_scheduler.config, algorithm_type="dpmsolver++")
     raise ValueError(f"unknown sampler {name!r}; expected 'ddim' or 'dpmsolver++'")

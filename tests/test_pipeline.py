@@ -322,3 +322,21 @@ def test_model_cpu_offload_runs_and_keeps_the_images(setup):
     hooked = {name for name, module in pipeline.components.items() if hasattr(module, "_hf_hook")}
     assert hooked == {"unet", "adapter", "appearance_encoder"}  # injectors and prompt stay put
     assert torch.equal(_images(pipeline, sources[:2], skeletons[:2], [1, 2], 2), before)
+
+
+@pytest.mark.parametrize("space", ["pixel", "latent"])
+def test_ddim_ends_on_the_clean_picture_in_pixel_space_only(space):
+    """The last DDIM step, written out: x0 = (x - sqrt(1 - a_t) eps) / sqrt(a_t); pixel space
+    returns it (alpha 1), latent space sqrt(a_0) x0 + sqrt(1 - a_0) eps (diffusers' SD1.5 end)."""
+    from diffusers import DDPMScheduler
+
+    training = DDPMScheduler(beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012)
+    sampler = make_sampler("ddim", training, space)
+    sampler.set_timesteps(10)
+    t = sampler.timesteps[-1]
+    x, eps = torch.randn(2, 3, 4, 4, generator=torch.Generator().manual_seed(0))
+    a_t = training.alphas_cumprod[t]
+    x0 = (x - (1 - a_t).sqrt() * eps) / a_t.sqrt()
+    a_end = torch.tensor(1.0) if space == "pixel" else training.alphas_cumprod[0]
+    expected = a_end.sqrt() * x0 + (1 - a_end).sqrt() * eps
+    torch.testing.assert_close(sampler.step(eps, t, x).prev_sample, expected)

@@ -47,7 +47,7 @@ class DNAF:
         self.device = default_device(device)
         self.pose_extraction = pose_extraction or PoseExtractionConfig()
         self.pipeline = DNAFPipeline.from_pretrained(Path(model_dir)).to(self.device)
-        self.pipeline.scheduler = make_sampler(sampler, self.pipeline.scheduler)
+        self.pipeline.scheduler = make_sampler(sampler, self.pipeline.scheduler, self.pipeline.denoiser.config.space)
         self.pipeline.set_progress_bar_config(disable=True)
         self.precision = precision
         self.size = tuple(self.pipeline.config.image_size)

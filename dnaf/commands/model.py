@@ -117,7 +117,9 @@ def convert_model(args: argparse.Namespace, config: Config) -> int:
 
     model, scheduler, image_size = load_old_model(args.old)
     skeleton_size = config.datasets.get(args.dataset).skeleton_size
-    pipeline = DNAFPipeline.from_model(model, make_sampler("ddim", scheduler), image_size, skeleton_size)
+    pipeline = DNAFPipeline.from_model(
+        model, make_sampler("ddim", scheduler, model.config.space), image_size, skeleton_size
+    )
     pipeline.save_pretrained(args.new)
     logger.info("converted %s into the diffusers pipeline folder %s", args.old, args.new)
     return EXIT_OK

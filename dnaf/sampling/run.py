@@ -118,7 +118,7 @@ def generate(
     """Generate the images of ``batches`` (positions in ``pairs``: source, target, file, seed;
     ``data`` holds the same pairs) into ``out``, each PNG written atomically."""
     pipeline = DNAFPipeline.from_pretrained(model_dir).to(device)
-    pipeline.scheduler = make_sampler(config.sampler, pipeline.scheduler)
+    pipeline.scheduler = make_sampler(config.sampler, pipeline.scheduler, pipeline.denoiser.config.space)
     pipeline.set_progress_bar_config(disable=True)  # one bar over the batches
     guidance = Guidance(config.guidance, config.pose_scale, config.appearance_scale)
     for batch in tqdm(batches, desc=desc, disable=not progress):

@@ -296,7 +296,9 @@ class Trainer:
         sources = torch.stack([item["source"] for item in items]).to(device)
         skeletons = torch.stack([item["skeleton"] for item in items]).to(device)
         generators = [torch.Generator(device).manual_seed(i) for i in range(len(items))]
-        pipeline = DNAFPipeline.from_model(self.model.eval(), make_sampler("ddim", self.scheduler), self.resolution)
+        pipeline = DNAFPipeline.from_model(
+            self.model.eval(), make_sampler("ddim", self.scheduler, self.model.config.space), self.resolution
+        )
         pipeline.set_progress_bar_config(disable=True)
         with self.accelerator.autocast():
             steps = self.train_config.validation_steps
@@ -347,7 +349,7 @@ class Trainer:
                 )
             )
             model = DNAFModel(model.config, unet, model.adapter, model.prompt, vae, appearance, model.injectors)
-        sampler = make_sampler("ddim", self.scheduler)
+        sampler = make_sampler("ddim", self.scheduler, model.config.space)
         return DNAFPipeline.from_model(model, sampler, self.resolution, self.setup.dataset.skeleton_size)
 
 
