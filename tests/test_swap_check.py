@@ -5,6 +5,7 @@ import pytest
 from PIL import Image
 
 from dnaf.config import Config
+from dnaf.core.errors import DataError
 from dnaf.data.load import inspect_dataset
 from dnaf.data.parts import FOREGROUND_PARTS, load_part_map, part_map_file, part_maps
 from dnaf.io.images import load_rgb
@@ -92,3 +93,22 @@ def test_appearance_checks_text():
             "closer to the swapped source): the patterns follow the source") in text  # fmt: skip
     none = {"pairs": 0, "follows_source": None}
     assert "pattern swap check" not in appearance_checks(main, None, swap | {"texture": none})
+
+
+def test_two_pairs_of_one_target_get_different_swapped_sources():
+    """Pairs 0 and 1 share their target; the walk from i + n/2 meets b1 for both (0 -> 2, 1 -> 3):
+    the second takes the next source of another identity, c1, so no two outputs share a file."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    identities = {"a1": "A", "a2": "A", "b1": "B", "c1": "C"}
+    index = SimpleNamespace(images=pd.DataFrame({"identity": identities}))
+    pairs = pd.DataFrame({"source": ["a1", "a2", "b1", "b1", "c1"], "target": ["t", "t", "u", "w", "x"],
+                          "seed": range(5)})  # fmt: skip
+    swapped = swapped_pairs(pairs, index)
+    assert swapped["source"].tolist() == ["b1", "c1", "c1", "a1", "a2"]
+    assert not swapped["file"].duplicated().any()
+    one = pd.DataFrame({"source": ["a1", "a2"], "target": ["t", "u"], "seed": [0, 1]})
+    with pytest.raises(DataError, match="at least two identities"):
+        swapped_pairs(one, index)

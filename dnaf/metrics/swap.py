@@ -24,18 +24,27 @@ from dnaf.sampling.shards import output_name
 
 def swapped_pairs(pairs: pd.DataFrame, index: DatasetIndex) -> pd.DataFrame:
     """pairs (source, target, seed) -> (source, target, file, seed, true_source): the source of
-    pair i replaced by that of the first pair from i + n/2 on whose identity differs; the seed
-    (the noise) stays the pair's own."""
+    pair i replaced by that of the first pair from i + n/2 on whose identity differs and whose
+    source does not already go with this target (two pairs of one target would write one file);
+    the seed (the noise) stays the pair's own."""
     identity = index.images.loc[pairs["source"], "identity"].to_numpy()
     count = len(pairs)
     if len(set(identity)) < 2:
         raise DataError("the swap check needs test pairs of at least two identities")
-    chosen = []
+    sources, targets = pairs["source"].to_numpy(), pairs["target"].to_numpy()
+    chosen, taken = [], set()
     for i in range(count):
         j = (i + count // 2) % count
-        while identity[j] == identity[i]:
+        for _ in range(count):
+            if identity[j] != identity[i] and (sources[j], targets[i]) not in taken:
+                break
             j = (j + 1) % count
-        chosen.append(pairs["source"].iloc[j])
+        else:
+            raise DataError(
+                f"the swap check finds no other identity's source for the pair {sources[i]} -> {targets[i]}"
+            )
+        taken.add((sources[j], targets[i]))
+        chosen.append(sources[j])
     swapped = pd.DataFrame(
         {"source": chosen, "target": pairs["target"].to_numpy(), "seed": pairs["seed"].to_numpy(),
          "true_source": pairs["source"].to_numpy()}
