@@ -24,7 +24,7 @@ $(STAMP): envs/requirements.txt envs/requirements-test.txt envs/requirements-pos
 demo: $(STAMP)
 	$(RUN) snakemake --cores $(CORES) demo
 
-# the texture study (docs/texture-study.md): about an hour on 2 cores, not part of the demo
+# the texture study (docs/texture-study.md): about half an hour on 2 cores, not part of the demo
 texture-study: $(STAMP)
 	$(RUN) snakemake --cores $(CORES) --configfile config/texture-study.yaml -- texture_study
 
