@@ -111,3 +111,35 @@ def test_images_of_another_model_or_setting_are_never_taken_as_done(trained, sma
     sample_shard(model, index, small_demo_csv, skeletons, out, other, 0, 1, replace_stale=True)
     after = _digests(out)
     assert before.keys() == after.keys() and before != after
+
+
+def _claim(out, expected, started):
+    from dnaf.sampling.run import claim_folder
+
+    started.wait()
+    claim_folder(out, expected, replace_stale=True)
+
+
+def test_shards_started_together_claim_a_stale_folder_one_at_a_time(tmp_path):
+    """Two processes replace 3,000 stale images at once (as shards of one sample rule do): without
+    the lock one deleted files the other had listed (FileNotFoundError); with it both succeed."""
+    import multiprocessing
+
+    from dnaf.sampling.run import FINGERPRINT
+
+    out = tmp_path / "images"
+    out.mkdir()
+    (out / FINGERPRINT).write_text(json.dumps({"model_sha256": "old"}))
+    for i in range(3000):
+        (out / f"{i}.png").write_bytes(b"x")
+    expected = {"model_sha256": "new", "sample": {}}
+    context = multiprocessing.get_context("spawn")
+    started = context.Event()
+    workers = [context.Process(target=_claim, args=(out, expected, started)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    started.set()
+    for worker in workers:
+        worker.join(60)
+    assert [worker.exitcode for worker in workers] == [0, 0]
+    assert not list(out.glob("*.png")) and json.loads((out / FINGERPRINT).read_text()) == expected

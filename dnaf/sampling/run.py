@@ -7,6 +7,7 @@ shard's batches are dealt to them.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 
 FINGERPRINT = "sampling.json"
+CLAIM_LOCK = ".claim.lock"
 
 
 def fingerprint(model_dir: Path, config: SampleConfig) -> dict:
@@ -48,24 +50,28 @@ def fingerprint(model_dir: Path, config: SampleConfig) -> dict:
 
 
 def claim_folder(out: Path, expected: dict, replace_stale: bool) -> None:
-    """Make sure ``out`` holds only images of this model and these settings."""
+    """Make sure ``out`` holds only images of this model and these settings. Shards started
+    together claim the folder one at a time (a lock file beside the images): otherwise two could
+    delete the same stale images, or one delete images another has just written."""
     out.mkdir(parents=True, exist_ok=True)
-    path = out / FINGERPRINT
-    if path.is_file():
-        found = json.loads(path.read_text())
-        if found == expected:
-            return
-        stale = list(out.glob("*.png"))
-        if stale and not replace_stale:
-            raise UsageError(
-                f"{out} holds {len(stale)} images of another model or other sampling settings; "
-                "pass --replace-stale to delete them, or choose another --out"
-            )
-        for image in stale:
-            image.unlink()
-        logger.warning("deleted %d images of another model/settings from %s", len(stale), out)
-    with atomic_write(path) as handle:
-        json.dump(expected, handle, indent=2)
+    with (out / CLAIM_LOCK).open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        path = out / FINGERPRINT
+        if path.is_file():
+            found = json.loads(path.read_text())
+            if found == expected:
+                return
+            stale = list(out.glob("*.png"))
+            if stale and not replace_stale:
+                raise UsageError(
+                    f"{out} holds {len(stale)} images of another model or other sampling settings; "
+                    "pass --replace-stale to delete them, or choose another --out"
+                )
+            for image in stale:
+                image.unlink()
+            logger.warning("deleted %d images of another model/settings from %s", len(stale), out)
+        with atomic_write(path) as handle:
+            json.dump(expected, handle, indent=2)
 
 
 def sample_shard(
