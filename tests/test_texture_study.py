@@ -103,3 +103,10 @@ def test_the_texture_study_target_runs_its_seven_models_to_the_table(tmp_path):
     # the demo's target does not train the study's forms
     planned = run(workflow, "snakemake", "--dry-run", "--", "demo")
     assert job_counts(planned.stdout)["train_model"] == len(Config().experiments.demo.ablations) + 1
+
+
+@pytest.mark.parametrize(("verb", "what"), [("seed-stability", "seed stability"), ("swap-check", "the swap check")])
+def test_sampling_checks_refuse_a_dataset_without_part_maps(run_cli, tmp_path, verb, what):
+    common = ["--model", tmp_path / "m", "--index", tmp_path / "i", "--poses", tmp_path / "p", "--out", tmp_path / "o"]
+    result = run_cli(verb, "--dataset", "deepfashion", *common)
+    assert result.code == 2 and f"{what} needs part label maps" in result.text and "Traceback" not in result.text

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dnaf.config import Config
+from dnaf.core.errors import UsageError
 from dnaf.data.config import DatasetConfig
 
 logger = logging.getLogger("dnaf")
@@ -65,6 +66,16 @@ def size(text: str) -> tuple[int, int]:
 def dataset_and_root(args: argparse.Namespace, config: Config) -> tuple[DatasetConfig, Path]:
     dataset = config.datasets.get(args.dataset)
     return dataset, args.root or dataset.root
+
+
+def part_mapped_dataset(args: argparse.Namespace, config: Config, what: str) -> tuple[DatasetConfig, Path]:
+    """As :func:`dataset_and_root`, refusing a dataset without part label maps (only synthetic
+    data has them), which ``what`` needs."""
+    dataset, root = dataset_and_root(args, config)
+    if dataset.synthetic is None:
+        raise UsageError(f"{what} needs part label maps, which only synthetic data has; datasets.{args.dataset} "
+                         f"is read from {dataset.root}")  # fmt: skip
+    return dataset, root
 
 
 def scoring_size(config: Config, dataset: str) -> tuple[int, int]:

@@ -8,44 +8,32 @@ import argparse
 import json
 from pathlib import Path
 
-from dnaf.commands.common import Verbs, dataset_and_root, dataset_options, logger, scoring_size
+from dnaf.commands.common import Verbs, dataset_options, logger, part_mapped_dataset, scoring_size
 from dnaf.config import Config
-from dnaf.core.errors import EXIT_OK, UsageError
+from dnaf.core.errors import EXIT_OK
 from dnaf.data.parts import part_maps
 from dnaf.io.atomic import atomic_write, atomic_write_bytes
 
 
 def swap_check(args: argparse.Namespace, config: Config) -> int:
 
-    from dnaf.core.device import default_device
     from dnaf.data.index import DatasetIndex
-    from dnaf.io.images import decoded_size, encode_image
+    from dnaf.io.images import encode_image
     from dnaf.metrics.swap import swap_scores, swap_summary, swapped_pairs
     from dnaf.metrics.texture_swap import texture_swap_scores, texture_swap_summary
-    from dnaf.models.saving import model_image_size
     from dnaf.pose.cache import SkeletonCache
     from dnaf.reports.swap_check import swap_grid
-    from dnaf.sampling.run import claim_folder, data_for, fingerprint, generate
-    from dnaf.sampling.shards import seeded_pairs, shard_batches
+    from dnaf.sampling.run import sample_into
+    from dnaf.sampling.shards import seeded_pairs
 
-    dataset, root = dataset_and_root(args, config)
-    if dataset.synthetic is None:
-        raise UsageError(f"the swap check needs part label maps, which only synthetic data has; datasets."
-                         f"{args.dataset} is read from {dataset.root}")  # fmt: skip
+    dataset, root = part_mapped_dataset(args, config, "the swap check")
     experiment = config.experiments.get(args.dataset)
     index = DatasetIndex.load(args.index)
     skeletons = SkeletonCache(index, args.poses, dataset.skeleton_size)
     swapped = swapped_pairs(seeded_pairs(index, experiment.sample.seed), index)
     images = args.out / "images"
-    claim_folder(images, fingerprint(args.model, experiment.sample), replace_stale=True)
+    sample_into(args.model, index, root, skeletons, swapped, images, experiment.sample, "swapped sources")
     size = scoring_size(config, args.dataset)
-    batches = shard_batches(len(swapped), experiment.sample.batch_size, 0, 1)
-    todo = [b for b in batches if not all(decoded_size(images / swapped.at[i, "file"]) for i in b)]
-    if todo:
-        resolution = model_image_size(args.model)
-        device = default_device()
-        generate(args.model, data_for(index, root, skeletons, swapped, resolution), swapped, todo, images,
-                 experiment.sample, device, desc="swapped sources")  # fmt: skip
     scores = swap_scores(index, root, part_maps(root), swapped, images, size)
     texture = texture_swap_scores(index, root, part_maps(root), swapped, images, size)
     summary = {"model": str(args.model), **swap_summary(scores), "texture": texture_swap_summary(texture)}

@@ -8,7 +8,7 @@ import argparse
 import json
 from pathlib import Path
 
-from dnaf.commands.common import Verbs, dataset_and_root, dataset_options, logger, scoring_size
+from dnaf.commands.common import Verbs, dataset_options, logger, part_mapped_dataset, scoring_size
 from dnaf.config import Config
 from dnaf.core.errors import EXIT_OK, UsageError
 from dnaf.data.parts import part_maps
@@ -16,30 +16,19 @@ from dnaf.io.atomic import atomic_write
 
 
 def seed_stability(args: argparse.Namespace, config: Config) -> int:
-    from dnaf.core.device import default_device
     from dnaf.data.index import DatasetIndex
-    from dnaf.io.images import decoded_size
     from dnaf.metrics.texture_stability import seeded_repeats, stability_scores, stability_summary
-    from dnaf.models.saving import model_image_size
     from dnaf.pose.cache import SkeletonCache
-    from dnaf.sampling.run import claim_folder, data_for, fingerprint, generate
-    from dnaf.sampling.shards import seeded_pairs, shard_batches
+    from dnaf.sampling.run import sample_into
+    from dnaf.sampling.shards import seeded_pairs
 
-    dataset, root = dataset_and_root(args, config)
-    if dataset.synthetic is None:
-        raise UsageError(f"seed stability needs part label maps, which only synthetic data has; datasets."
-                         f"{args.dataset} is read from {dataset.root}")  # fmt: skip
+    dataset, root = part_mapped_dataset(args, config, "seed stability")
     experiment = config.experiments.get(args.dataset)
     index = DatasetIndex.load(args.index)
     repeats = seeded_repeats(seeded_pairs(index, experiment.sample.seed), args.pairs, args.seeds)
     images = args.out / "images"
-    claim_folder(images, fingerprint(args.model, experiment.sample), replace_stale=True)
-    batches = shard_batches(len(repeats), experiment.sample.batch_size, 0, 1)
-    todo = [b for b in batches if not all(decoded_size(images / repeats.at[i, "file"]) for i in b)]
-    if todo:
-        skeletons = SkeletonCache(index, args.poses, dataset.skeleton_size)
-        data = data_for(index, root, skeletons, repeats, model_image_size(args.model))
-        generate(args.model, data, repeats, todo, images, experiment.sample, default_device(), desc="seeds")
+    skeletons = SkeletonCache(index, args.poses, dataset.skeleton_size)
+    sample_into(args.model, index, root, skeletons, repeats, images, experiment.sample, "seeds")
     scores = stability_scores(index, root, part_maps(root), repeats, images, scoring_size(config, args.dataset))
     summary = {"model": str(args.model), **stability_summary(scores)}
     with atomic_write(args.out / "stability_scores.csv") as handle:

@@ -19,7 +19,7 @@ import torch
 from accelerate import PartialState
 from tqdm import tqdm
 
-from dnaf.core.device import has_cuda
+from dnaf.core.device import default_device, has_cuda
 from dnaf.core.errors import DataError, UsageError
 from dnaf.data.index import DatasetIndex
 from dnaf.io.atomic import atomic_write, atomic_write_bytes
@@ -161,3 +161,24 @@ def gather_samples(index: DatasetIndex, samples: Path, manifests: list[Path], ou
     with atomic_write(out) as handle:
         joined.sort_values("file").to_csv(handle, index=False)
     return joined
+
+
+def sample_into(
+    model_dir: Path,
+    index: DatasetIndex,
+    root: Path,
+    skeletons: SkeletonCache,
+    pairs: pd.DataFrame,
+    images: Path,
+    config: SampleConfig,
+    desc: str,
+) -> None:
+    """Sample ``pairs`` (source, target, file, seed) into ``images`` in one process, resuming:
+    images of another model or settings are replaced, complete batches kept (the swap check,
+    the seed stability)."""
+    claim_folder(images, fingerprint(model_dir, config), replace_stale=True)
+    batches = shard_batches(len(pairs), config.batch_size, 0, 1)
+    todo = [b for b in batches if not all(decoded_size(images / pairs.at[i, "file"]) for i in b)]
+    if todo:
+        data = data_for(index, root, skeletons, pairs, model_image_size(model_dir))
+        generate(model_dir, data, pairs, todo, images, config, default_device(), desc=desc)
