@@ -24,7 +24,7 @@ def tiny_model(space: str = "pixel", **overrides):
 
 def save_tiny(model, scheduler, folder: Path) -> Path:
     """``model`` saved as a pipeline folder (DDIM sampler, frame SIZE), as training writes it."""
-    DNAFPipeline.from_model(model, make_sampler("ddim", scheduler), SIZE).save_pretrained(folder)
+    DNAFPipeline.from_model(model, make_sampler("ddim", scheduler, model.config.space), SIZE).save_pretrained(folder)
     return folder
 
 

@@ -182,7 +182,7 @@ def test_an_old_format_folder_is_refused_with_the_conversion_which_keeps_the_ima
     assert result.code == 0, result.text
     converted = DNAFPipeline.from_pretrained(tmp_path / "new")
     assert converted.config.skeleton_size == list(Config().datasets.demo.skeleton_size)
-    in_memory = DNAFPipeline.from_model(model, make_sampler("ddim", scheduler), SIZE)
+    in_memory = DNAFPipeline.from_model(model, make_sampler("ddim", scheduler, "pixel"), SIZE)
     assert _same(_sample(in_memory), _sample(converted))
     with pytest.raises(NotAModelError, match="no model_index.json"):
         DNAFPipeline.from_pretrained(tmp_path / "missing")

@@ -35,7 +35,6 @@ logger = logging.getLogger(__name__)
 
 
 FINGERPRINT = "sampling.json"
-CLAIM_LOCK = ".claim.lock"
 
 
 def fingerprint(model_dir: Path, config: SampleConfig) -> dict:
@@ -51,10 +50,11 @@ def fingerprint(model_dir: Path, config: SampleConfig) -> dict:
 
 def claim_folder(out: Path, expected: dict, replace_stale: bool) -> None:
     """Make sure ``out`` holds only images of this model and these settings. Shards started
-    together claim the folder one at a time (a lock file beside the images): otherwise two could
+    together claim the folder one at a time (a lock file next to it, .<name>.lock, so that it
+    holds only the images and the fingerprint): otherwise two could
     delete the same stale images, or one delete images another has just written."""
     out.mkdir(parents=True, exist_ok=True)
-    with (out / CLAIM_LOCK).open("w") as lock:
+    with (out.parent / f".{out.name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         path = out / FINGERPRINT
         if path.is_file():
