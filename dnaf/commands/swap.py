@@ -19,6 +19,7 @@ def swap_check(args: argparse.Namespace, config: Config) -> int:
 
     from dnaf.data.index import DatasetIndex
     from dnaf.io.images import encode_image
+    from dnaf.metrics.sign_test import verdict_text
     from dnaf.metrics.swap import swap_scores, swap_summary, swapped_pairs
     from dnaf.metrics.texture_swap import texture_swap_scores, texture_swap_summary
     from dnaf.pose.cache import SkeletonCache
@@ -48,15 +49,13 @@ def swap_check(args: argparse.Namespace, config: Config) -> int:
     logger.info(
         "swap check on %d pairs: colour error %.4f against the ground truth, %.4f against the swapped identity "
         "(identities %.4f apart): %s", summary["pairs"], summary["error_vs_truth"], summary["error_vs_swapped"],
-        summary["identities_apart"], "the outputs follow the source" if summary["follows_source"]
-        else "the outputs do NOT follow the source",
+        summary["identities_apart"], verdict_text(summary, "outputs"),
     )  # fmt: skip
     if (patterns := summary["texture"])["pairs"]:
         logger.info(
             "pattern swap check on %d pairs: texture distance %.3f to the true source's garments, %.3f to the "
             "swapped source's (sources %.3f apart): %s", patterns["pairs"], patterns["texture_vs_true_source"],
-            patterns["texture_vs_swapped"], patterns["textures_apart"], "the patterns follow the source"
-            if patterns["follows_source"] else "the patterns do NOT follow the source",
+            patterns["texture_vs_swapped"], patterns["textures_apart"], verdict_text(patterns, "patterns"),
         )  # fmt: skip
     return EXIT_OK
 

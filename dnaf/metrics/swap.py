@@ -19,6 +19,7 @@ from dnaf.data.index import DatasetIndex
 from dnaf.data.parts import load_part_map, part_map_file
 from dnaf.io.images import load_rgb
 from dnaf.metrics.colour import colour_error, part_colour_errors, part_mean_colours
+from dnaf.metrics.sign_test import sign_verdict
 from dnaf.sampling.shards import output_name
 
 
@@ -82,14 +83,13 @@ def swap_scores(
 
 
 def swap_summary(scores: pd.DataFrame) -> dict:
-    """Means over pairs and the verdict: the output follows the source when its error against the
-    swapped identity is below its error against the ground truth."""
-    vs_truth, vs_swapped = float(scores["error_vs_truth"].mean()), float(scores["error_vs_swapped"].mean())
+    """Means over pairs and the verdict (dnaf.metrics.sign_test): the outputs follow the source when
+    significantly more pairs' errors against the swapped identity are below those against the
+    ground truth."""
     return {
         "pairs": len(scores),
-        "error_vs_truth": vs_truth,
-        "error_vs_swapped": vs_swapped,
+        "error_vs_truth": float(scores["error_vs_truth"].mean()),
+        "error_vs_swapped": float(scores["error_vs_swapped"].mean()),
         "identities_apart": float(scores["identities_apart"].mean()),
-        "share_closer_to_swapped": float((scores["error_vs_swapped"] < scores["error_vs_truth"]).mean()),
-        "follows_source": vs_swapped < vs_truth,
+        **sign_verdict(scores["error_vs_swapped"], scores["error_vs_truth"]),
     }

@@ -21,6 +21,7 @@ import pandas as pd
 from dnaf.data.index import DatasetIndex
 from dnaf.data.parts import PART_LABELS, load_part_map, part_map_file
 from dnaf.io.images import load_rgb
+from dnaf.metrics.sign_test import sign_verdict
 from dnaf.metrics.spectrum import garment, garment_mask, garment_spectrum, spectrum_side
 from dnaf.metrics.texture import GARMENTS, spectral_distance
 
@@ -69,18 +70,17 @@ def texture_swap_scores(
 
 
 def texture_swap_summary(scores: pd.DataFrame) -> dict:
-    """Means over the pairs with a score and the verdict: the output's patterns follow the source when
-    their distance to the swapped source is below that to the true source."""
+    """Means over the pairs with a score and the verdict (dnaf.metrics.sign_test): the output's
+    patterns follow the source when significantly more pairs are closer to the swapped source's
+    garments than to the true source's."""
     kept = scores.dropna(subset=["texture_vs_swapped", "texture_vs_true_source"])
     if kept.empty:
         return {"pairs": 0, "texture_vs_true_source": None, "texture_vs_swapped": None, "textures_apart": None,
-                "share_closer_to_swapped": None, "follows_source": None}  # fmt: skip
-    vs_true, vs_swapped = float(kept["texture_vs_true_source"].mean()), float(kept["texture_vs_swapped"].mean())
+                "share_closer_to_swapped": None, "sign_test_p": None, "follows_source": None}  # fmt: skip
     return {
         "pairs": len(kept),
-        "texture_vs_true_source": vs_true,
-        "texture_vs_swapped": vs_swapped,
+        "texture_vs_true_source": float(kept["texture_vs_true_source"].mean()),
+        "texture_vs_swapped": float(kept["texture_vs_swapped"].mean()),
         "textures_apart": float(kept["textures_apart"].mean()),
-        "share_closer_to_swapped": float((kept["texture_vs_swapped"] < kept["texture_vs_true_source"]).mean()),
-        "follows_source": vs_swapped < vs_true,
+        **sign_verdict(kept["texture_vs_swapped"], kept["texture_vs_true_source"]),
     }

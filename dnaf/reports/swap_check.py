@@ -11,6 +11,7 @@ import pandas as pd
 from dnaf.data.index import DatasetIndex
 from dnaf.io.grid import image_grid
 from dnaf.io.images import load_rgb, resize_rgb
+from dnaf.metrics.sign_test import verdict_text
 from dnaf.pose.cache import SkeletonCache
 from dnaf.reports.comparison_grid import spread_rows
 from dnaf.sampling.shards import output_name
@@ -57,12 +58,12 @@ def appearance_checks(main: dict, pose_only: dict | None, swap: dict | None) -> 
             f"({pose_only['colour_error']:.4f}); target at most 0.5 x: {'met' if ratio <= 0.5 else 'NOT met'}"
         )
     if swap is not None:
-        verdict = "the outputs follow the source" if swap["follows_source"] else "the outputs do NOT follow the source"
         lines.append(
             f"- swap check ({swap['pairs']} pairs sampled again with another identity's source): colour error "
             f"{swap['error_vs_swapped']:.4f} against the swapped identity, {swap['error_vs_truth']:.4f} against the "
             f"ground truth (the identities are {swap['identities_apart']:.4f} apart; "
-            f"{100 * swap['share_closer_to_swapped']:.0f}% of pairs closer to the swapped identity): {verdict}"
+            f"{100 * swap['share_closer_to_swapped']:.0f}% of pairs closer to the swapped identity): "
+            f"{verdict_text(swap, 'outputs')}"
         )
     if swap is not None and swap.get("texture", {}).get("pairs"):
         lines.append(pattern_line(swap["texture"]))
@@ -73,11 +74,10 @@ def appearance_checks(main: dict, pose_only: dict | None, swap: dict | None) -> 
 
 def pattern_line(texture: dict) -> str:
     """The pattern swap check (dnaf.metrics.texture_swap.texture_swap_summary) as one Markdown line."""
-    verdict = "the patterns follow the source" if texture["follows_source"] else "the patterns do NOT follow the source"
     return (
         f"- pattern swap check ({texture['pairs']} pairs whose two sources' garments differ in texture): texture "
         f"distance {texture['texture_vs_swapped']:.3f} to the swapped source's garments, "
         f"{texture['texture_vs_true_source']:.3f} to the true source's (the sources are "
         f"{texture['textures_apart']:.3f} apart; {100 * texture['share_closer_to_swapped']:.0f}% of pairs closer to "
-        f"the swapped source): {verdict}"
+        f"the swapped source): {verdict_text(texture, 'patterns')}"
     )
