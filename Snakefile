@@ -5,7 +5,7 @@ import sys
 
 from snakemake.utils import min_version, validate
 
-from dnaf.config import parse_config, read_layers
+from dnaf.config_files import parse_config, read_layers
 from dnaf.core.errors import ConfigError
 
 min_version("9.0")

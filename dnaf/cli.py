@@ -12,7 +12,7 @@ import sys
 
 from dnaf.commands import app, apply, data, dvc, evaluate, hub, model, photos, settings, swap, texture
 from dnaf.commands.common import Verbs, logger
-from dnaf.config import load_config
+from dnaf.config_files import load_config
 from dnaf.core.errors import ConfigError, DnafError
 from dnaf.core.version import __version__
 

@@ -1,4 +1,5 @@
-"""Typed configuration: one object, unknown keys rejected, loaded from YAML over the code defaults.
+"""Typed configuration: one object, unknown keys rejected, its defaults in code (loaded from YAML
+layers over them by dnaf.config_files).
 
 The defaults below are the documented ones in ``config/config.yaml`` (a test keeps the two equal).
 ``workflow/schemas/config.schema.yaml`` is generated from these models (``dnaf config-schema``),
@@ -7,7 +8,6 @@ so Snakemake validates against the same definition.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any, ClassVar
@@ -16,7 +16,7 @@ import yaml
 from pydantic import ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
 from dnaf.core.errors import ConfigError
-from dnaf.core.settings import StrictModel, deep_merge
+from dnaf.core.settings import StrictModel, deep_merge, validation_problems
 from dnaf.data.config import DatasetConfig, PublishedCounts, SyntheticConfig
 from dnaf.metrics.config import EvaluateConfig
 from dnaf.models.config import ModelConfig, TinyConfig
@@ -275,7 +275,7 @@ class Config(StrictModel):
                 try:
                     _ablated(self.experiments.get(dataset), overrides)
                 except ValidationError as error:
-                    problems += [f"ablations.variants.{name}: {_key(item)}: {_reason(item)}" for item in error.errors()]
+                    problems += [f"ablations.variants.{name}: {problem}" for problem in validation_problems(error)]
                     break  # the same keys fail for every dataset
         if problems:
             raise ValueError("; ".join(problems))
@@ -310,83 +310,6 @@ class Config(StrictModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
-
-
-def _key(item: dict) -> str:
-    return ".".join(str(part) for part in item["loc"]) or "<top level>"
-
-
-def _reason(item: dict) -> str:
-    return "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
-
-
-def _format_errors(source: str, error: ValidationError) -> str:
-    return "\n".join(f"{source}: {_key(item)}: {_reason(item)}" for item in error.errors())
-
-
-def parse_config(layers: list[tuple[str, dict[str, Any]]], part: tuple[str, dict[str, Any]] | None = None) -> Config:
-    """Config layers (source name, mapping) merged in order over the defaults, then ``part``: a part
-    of a config, such as the workflow gives each rule (its names need not come in pairs)."""
-    config = Config()
-    merged = config.model_dump(mode="json")
-    for source, document in [*layers, *([part] if part else [])]:
-        if not isinstance(document, dict):
-            raise ConfigError(f"{source}: expected a mapping at the top level, got {type(document).__name__}")
-        merged = deep_merge(merged, document)
-        try:  # validated after each document, so that an error names the file it came from
-            config = Config.model_validate(merged)
-        except ValidationError as error:
-            raise ConfigError(_format_errors(source, error)) from None
-    if unpaired := _unpaired_names(layers, merged):
-        raise ConfigError("\n".join(unpaired))
-    return config
-
-
-def _unpaired_names(layers: list[tuple[str, dict[str, Any]]], merged: dict[str, Any]) -> list[str]:
-    """Each name a layer adds under datasets: (or experiments:) that the merged config lacks under
-    the other, with the first file that added it. Checked on the merge: one file may hold the
-    datasets and another the experiments."""
-    added: dict[tuple[str, str], str] = {}
-    for source, document in layers:
-        for section in ("datasets", "experiments"):
-            for name in document.get(section) or {}:  # validated: a mapping or absent
-                added.setdefault((section, name), source)
-    needs = {
-        "datasets": "needs its experiment (`{name}: {{}}` under experiments: takes every default, the paper recipe)",
-        "experiments": "needs its dataset (format, root, sizes: config/config.yaml shows every key)",
-    }
-    problems = []
-    for (section, name), source in added.items():
-        other = "experiments" if section == "datasets" else "datasets"
-        if name not in merged[other]:
-            why = needs[section].format(name=name)
-            problems.append(f"{source}: {other}.{name}: missing; {section}.{name} is defined here and {why}")
-    return problems
-
-
-def read_layers(paths: list[Path] | tuple[Path, ...]) -> list[tuple[str, dict[str, Any]]]:
-    """(file name, its YAML) of each config file, in order."""
-    layers = []
-    for path in paths:
-        try:
-            layers.append((str(path), yaml.safe_load(Path(path).read_text()) or {}))
-        except OSError as error:
-            raise ConfigError(f"{path}: cannot read config file: {error.strerror}") from None
-        except yaml.YAMLError as error:
-            raise ConfigError(f"{path}: not valid YAML: {error}") from None
-    return layers
-
-
-def load_config(paths: list[Path] | tuple[Path, ...] = (), inline_json: str | None = None) -> Config:
-    """Defaults, then each YAML file in order, then an inline JSON document: the part of the config
-    a workflow rule passes."""
-    part = None
-    if inline_json is not None:
-        try:
-            part = ("--config-json", json.loads(inline_json))
-        except json.JSONDecodeError as error:
-            raise ConfigError(f"--config-json: not valid JSON: {error}") from None
-    return parse_config(read_layers(paths), part)
 
 
 def dump_config(config: Config) -> str:

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dnaf.config import Config, ConfigError, Experiment, config_json_schema, load_config
+from dnaf.config import Config, ConfigError, Experiment, config_json_schema
+from dnaf.config_files import load_config
 
 from .conftest import REPO
 

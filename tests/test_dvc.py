@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from dnaf.commands import dvc, workflow_jobs
-from dnaf.config import Config, Experiment, load_config
+from dnaf.config import Config, Experiment
+from dnaf.config_files import load_config
 from dnaf.core.errors import UsageError
 
 from .conftest import REPO

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from dnaf.config import Config, load_config
+from dnaf.config import Config
+from dnaf.config_files import load_config
 from dnaf.core.errors import ConfigError
 from dnaf.metrics.texture_stability import seeded_repeats, stability_summary
 from dnaf.reports.texture_study import study_table

@@ -12,7 +12,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from dnaf.config import Config, load_config, train_setup
+from dnaf.config import Config, train_setup
+from dnaf.config_files import load_config
 from dnaf.data.load import inspect_dataset
 from dnaf.training.trainer import Trainer, TrainPaths
 

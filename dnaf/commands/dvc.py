@@ -38,7 +38,8 @@ from dnaf.commands.workflow_jobs import (
     parse_jobs,
     rule_files,
 )
-from dnaf.config import Config, load_config
+from dnaf.config import Config
+from dnaf.config_files import load_config
 from dnaf.core.errors import EXIT_OK, DataError, UsageError
 from dnaf.io.atomic import atomic_write
 

@@ -19,8 +19,9 @@ from pathlib import Path
 from dnaf.core.errors import DataError
 
 SHARED_CODE = frozenset(
-    ("dnaf/__init__.py", "dnaf/__main__.py", "dnaf/cli.py", "dnaf/config.py", "dnaf/commands", "dnaf/core", "dnaf/io")
-)
+    ("dnaf/__init__.py", "dnaf/__main__.py", "dnaf/cli.py", "dnaf/config.py", "dnaf/config_files.py", "dnaf/commands",
+     "dnaf/core", "dnaf/io")
+)  # fmt: skip
 """Code every stage runs: a change there re-runs nothing (`dvc repro --force <stage>` after one
 that changes results), else every stage would depend on all of it."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, PositiveInt
+from pydantic import BaseModel, ConfigDict, PositiveInt, ValidationError
 
 Size = tuple[PositiveInt, PositiveInt]
 """(height, width) in pixels."""
@@ -25,3 +25,12 @@ def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
+
+
+def validation_problems(error: ValidationError) -> list[str]:
+    """Each problem of ``error`` as "dotted.key: reason", an unknown key named as such."""
+    return [
+        f"{'.'.join(str(part) for part in item['loc']) or '<top level>'}: "
+        f"{'unknown key' if item['type'] == 'extra_forbidden' else item['msg']}"
+        for item in error.errors()
+    ]
