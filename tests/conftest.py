@@ -42,6 +42,17 @@ def small_demo_nted(tmp_path_factory, demo_size) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def demo_index_dir(small_demo_csv, tmp_path_factory) -> Path:
+    """The small demo dataset's index (images.csv, pairs.csv), as training reads it."""
+    from dnaf.data.load import inspect_dataset
+
+    index, _ = inspect_dataset(Config().datasets.demo, small_demo_csv, workers=1)
+    folder = tmp_path_factory.mktemp("index")
+    index.save(folder)
+    return folder
+
+
 @pytest.fixture
 def demo_copy(small_demo_csv, tmp_path) -> Path:
     """A private copy of the small demo dataset (CSV layout) that a test may damage."""

@@ -2,11 +2,7 @@
 
 import csv
 import json
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -14,8 +10,9 @@ from safetensors.torch import load_file
 
 from dnaf.config import Config, train_setup
 from dnaf.config_files import load_config
-from dnaf.data.load import inspect_dataset
 from dnaf.training.trainer import Trainer, TrainPaths
+
+from .training_launch import launch_training
 
 TINY_RUN = {
     "model": {"base": "tiny", "space": "pixel", "adapter_res_blocks": 1, "train_unet": True},
@@ -33,14 +30,6 @@ def tiny_config(**train) -> Config:
     run = json.loads(json.dumps(TINY_RUN))
     run["train"].update(train)
     return load_config([], json.dumps({"experiments": {"demo": run}}))
-
-
-@pytest.fixture(scope="module")
-def demo_index_dir(small_demo_csv, tmp_path_factory):
-    index, _ = inspect_dataset(Config().datasets.demo, small_demo_csv, workers=1)
-    folder = tmp_path_factory.mktemp("index")
-    index.save(folder)
-    return folder
 
 
 def _paths(small_demo_csv, demo_index_dir, out):
@@ -99,15 +88,6 @@ def test_an_interrupted_run_resumes_to_the_same_weights(small_demo_csv, demo_ind
             assert torch.equal(expected[part][name], actual[part][name]), f"{part}.{name}"
 
 
-def test_resume_refuses_another_process_count(small_demo_csv, demo_index_dir, tmp_path):
-    out = tmp_path / "run"
-    Trainer(train_setup(tiny_config(), "demo"), _paths(small_demo_csv, demo_index_dir, out)).run()
-    progress = out / "checkpoints" / "step-0000006" / "progress.json"
-    progress.write_text(json.dumps({"step": 6, "processes": 2}))
-    with pytest.raises(ValueError, match="written by 2 process"):
-        Trainer(train_setup(tiny_config(max_steps=9), "demo"), _paths(small_demo_csv, demo_index_dir, out)).run()
-
-
 def test_resume_refuses_a_checkpoint_of_another_model(small_demo_csv, demo_index_dir, tmp_path):
     out = tmp_path / "run"
     Trainer(train_setup(tiny_config(), "demo"), _paths(small_demo_csv, demo_index_dir, out)).run()
@@ -124,21 +104,8 @@ def test_resume_refuses_a_checkpoint_of_another_model(small_demo_csv, demo_index
 
 def _launch_two_processes(small_demo_csv, demo_index_dir, poses, out, record):
     """`dnaf train` on two real ranks (gloo on CPU), recording each rank's draws of noise."""
-    config = json.dumps({"experiments": {"demo": json.loads(json.dumps(TINY_RUN))}})
-    command = [
-        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-        str(Path(__file__).with_name("record_randomness.py")), "train",
-        "--dataset", "demo", "--root", str(small_demo_csv), "--index", str(demo_index_dir),
-        "--poses", str(poses), "--out", str(out), "--config-json", config,
-    ]  # fmt: skip
-    record.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1", DNAF_RECORD_DIR=str(record))
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    # two draws per step (target and source noise): one line each
-    return {rank: [json.loads(line) for line in (record / f"rank{rank}.jsonl").read_text().splitlines()]
-            for rank in (0, 1)}  # fmt: skip
+    run = json.loads(json.dumps(TINY_RUN))
+    return launch_training(2, small_demo_csv, demo_index_dir, poses, out, run, record)[0]
 
 
 @pytest.mark.slow

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 """0 success, 1 the data (files, weights, generated images) has problems, 2 usage or configuration."""
+EXIT_RESUME = 75
+"""Stopped on a signal with a checkpoint written: run the same command again to resume (75 is
+sysexits' EX_TEMPFAIL, "try again later")."""
 
 
 class DnafError(Exception):

@@ -1,5 +1,6 @@
-"""Training checkpoints without pickle: trainable weights, optimiser, LR schedule, EMA and every
-process's random state, as safetensors plus JSON.
+"""Training checkpoints without pickle: trainable weights, optimiser, LR schedule, EMA, the loss
+scaler (fp16), the random stream of every slot (dnaf.training.order) and the progress, as
+safetensors plus JSON.
 
 A checkpoint is written into a staging folder and renamed to ``step-NNNNNNN`` when complete, so a
 crash never leaves a folder that looks complete but is not; the newest K are kept.
@@ -8,19 +9,51 @@ crash never leaves a folder that looks complete but is not; the newest K are kep
 from __future__ import annotations
 
 import json
-import random
 import shutil
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from safetensors.numpy import load_file as load_numpy
 from safetensors.numpy import save_file as save_numpy
 from safetensors.torch import load_file, save_file
 
-from dnaf.core.device import has_cuda
+from dnaf.core.errors import UsageError
+from dnaf.training.order import BatchLayout
 
 PREFIX = "step-"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a run got: optimizer steps, and the pairs consumed (the epoch and how many pairs of
+    its order), with the batch layout they were consumed in."""
+
+    step: int
+    epoch: int
+    position: int
+    processes: int
+    batch_size: int
+    gradient_accumulation: int
+
+    @property
+    def layout(self) -> BatchLayout:
+        return BatchLayout(self.batch_size, self.processes, self.gradient_accumulation)
+
+    def save(self, checkpoint: Path) -> None:
+        (checkpoint / "progress.json").write_text(json.dumps(asdict(self)))
+
+    @classmethod
+    def load(cls, checkpoint: Path) -> Progress:
+        record = json.loads((checkpoint / "progress.json").read_text())
+        missing = sorted(set(cls.__dataclass_fields__) - set(record))
+        if missing:  # older checkpoints held only the step and the process count
+            raise UsageError(
+                f"{checkpoint} was written by an older dnaf that did not record where in the data it "
+                f"stood ({', '.join(missing)} missing from progress.json): finish the run with that "
+                "version, or delete the checkpoints to train from scratch"
+            )
+        return cls(**{name: int(record[name]) for name in cls.__dataclass_fields__})
 
 
 def checkpoint_name(step: int) -> str:
@@ -68,29 +101,30 @@ def load_state_dict(path: Path) -> dict:
     return _join(json.loads(path.with_suffix(".json").read_text()), load_file(path.with_suffix(".safetensors")))
 
 
-def save_random_state(path: Path) -> None:
-    """This process's torch, CUDA, numpy and Python random states."""
-    tensors = {"torch": torch.get_rng_state()}
-    if has_cuda():
-        tensors |= {f"cuda{i}": state for i, state in enumerate(torch.cuda.get_rng_state_all())}
+def save_random_state(state: dict, path: Path) -> None:
+    """A random state as :func:`dnaf.training.streams.capture` gives it (torch, the current CUDA
+    device, numpy, Python) -> path.safetensors, path.numpy.safetensors and path.json."""
+    tensors = {"torch": state["torch"]} | ({"cuda": state["cuda"]} if state["cuda"] is not None else {})
     save_file(tensors, path.with_suffix(".safetensors"))
-    kind, keys, position, has_gauss, gauss = np.random.get_state()
+    kind, keys, position, has_gauss, gauss = state["numpy"]
     save_numpy({"numpy": keys}, path.with_suffix(".numpy.safetensors"))
-    version, python_state, python_gauss = random.getstate()
+    version, python_state, python_gauss = state["python"]
     extra = {"numpy": [kind, position, has_gauss, gauss], "python": [version, list(python_state), python_gauss]}
     path.with_suffix(".json").write_text(json.dumps(extra))
 
 
-def load_random_state(path: Path) -> None:
+def load_random_state(path: Path) -> dict:
     tensors = load_file(path.with_suffix(".safetensors"))
-    torch.set_rng_state(tensors["torch"])
-    if has_cuda():
-        torch.cuda.set_rng_state_all([tensors[f"cuda{i}"] for i in range(torch.cuda.device_count())])
     extra = json.loads(path.with_suffix(".json").read_text())
     kind, position, has_gauss, gauss = extra["numpy"]
-    np.random.set_state((kind, load_numpy(path.with_suffix(".numpy.safetensors"))["numpy"], position, has_gauss, gauss))
+    keys = load_numpy(path.with_suffix(".numpy.safetensors"))["numpy"]
     version, python_state, python_gauss = extra["python"]
-    random.setstate((version, tuple(python_state), python_gauss))
+    return {
+        "torch": tensors["torch"],
+        "cuda": tensors.get("cuda"),
+        "numpy": (kind, keys, position, has_gauss, gauss),
+        "python": (version, tuple(python_state), python_gauss),
+    }
 
 
 def staging_folder(directory: Path, step: int) -> Path:

@@ -20,6 +20,8 @@ class TrainConfig(StrictModel):
     batch_size: PositiveInt = 8
     """Pairs per process per forward pass."""
     gradient_accumulation: PositiveInt = 1
+    """Forward passes per process per optimiser step. A resume on another process count keeps the
+    global batch (batch_size x processes x gradient_accumulation) and sets this to fit."""
     max_steps: PositiveInt = 100_000
     """Optimiser updates (not forward passes)."""
     learning_rate: PositiveFloat = 1e-4
@@ -47,6 +49,10 @@ class TrainConfig(StrictModel):
     """Probability of mirroring a pair (images and keypoints, left/right joints swapped)."""
     cache_latents: bool = False
     """Encode every training image with the VAE once, before training (latent space only)."""
+    collective_timeout: PositiveInt = 900
+    """Seconds a process waits at a collective (gradients, checkpoints, validation on the main
+    process) for the others before the run fails: a node that died or hangs ends the job after at
+    most this long instead of at its time limit. Longer than the slowest validation or checkpoint."""
     num_workers: int = Field(4, ge=0)
     threads: int = Field(0, ge=0)
     """CPU threads of a training process (torch) and the workflow's `threads` of the training job;

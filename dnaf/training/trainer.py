@@ -2,7 +2,9 @@
 
 Steps count optimiser updates. Re-running the same command resumes from the newest complete
 checkpoint in ``out/checkpoints``; the result then equals an uninterrupted run with the same seed
-(the data order, augmentations and random states are all restored).
+(the data order, augmentations and random states are all restored). A checkpoint goes on on
+another process count with the same global batch (dnaf.training.order), and SIGTERM or SIGUSR1
+stop the run after its current step with a checkpoint (dnaf.training.stopping).
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import torch
 from accelerate import Accelerator
-from accelerate.utils import DistributedDataParallelKwargs, set_seed
+from accelerate.utils import DistributedDataParallelKwargs, InitProcessGroupKwargs, send_to_device, set_seed
 from diffusers.optimization import get_scheduler
 from diffusers.training_utils import EMAModel
 from PIL import Image
@@ -34,10 +37,14 @@ from dnaf.pairs.dataset import PairDataset, ordered_pairs
 from dnaf.pipeline import DNAFPipeline, Guidance, make_sampler
 from dnaf.pose.cache import SkeletonCache
 from dnaf.training import checkpoints
+from dnaf.training.checkpoints import Progress
 from dnaf.training.config import TrainSetup
 from dnaf.training.latents import LatentCache
+from dnaf.training.order import GlobalOrder, elastic_accumulation
 from dnaf.training.plots import plot_loss, write_log_csv
 from dnaf.training.step import DiffusionLoss
+from dnaf.training.stopping import StopRequest, TrainingStopped
+from dnaf.training.streams import RandomStreams
 
 logger = logging.getLogger(__name__)
 
@@ -71,22 +78,6 @@ class TrainPaths:
         write_log_csv(self.log, self.out / "train_log.csv")
 
 
-class EpochSampler(torch.utils.data.Sampler):
-    """A permutation of the dataset that depends only on (seed, epoch)."""
-
-    def __init__(self, size: int, seed: int) -> None:
-        self.size, self.seed, self.epoch = size, seed, 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return self.size
-
-    def __iter__(self):
-        return iter(np.random.default_rng([self.seed, self.epoch]).permutation(self.size).tolist())
-
-
 def build_model(setup: TrainSetup) -> tuple[DNAFModel, object]:
     if setup.model.base == "tiny":
         return build_tiny(setup.model, setup.resolution, seed=setup.train.seed)
@@ -105,13 +96,18 @@ class Trainer:
             cpu=not has_cuda(),  # without it, ranks on a CPU machine never join (gloo)
             mixed_precision=tc.mixed_precision,
             gradient_accumulation_steps=tc.gradient_accumulation,
-            kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
+            kwargs_handlers=[
+                DistributedDataParallelKwargs(find_unused_parameters=True),
+                # a process that died or hangs ends the others' wait at a collective after this long
+                InitProcessGroupKwargs(timeout=timedelta(seconds=tc.collective_timeout)),
+            ],
         )
         set_seed(tc.seed)  # the same initial weights on every process
         self.model, scheduler = build_model(setup)
         # then each process its own timesteps, noises and dropout masks (seed + process index;
         # one process: seed): with one seed everywhere, N ranks would train on N copies of one
-        # batch's randomness. Checkpoints keep each rank's state, so a resume stays bit-exact.
+        # batch's randomness. Checkpoints keep each slot's stream (dnaf.training.streams), so a
+        # resume stays bit-exact.
         set_seed(tc.seed, device_specific=True)
         # a new scheduler, not register_to_config: from_config copies ignore the latter
         self.scheduler = type(scheduler).from_config(scheduler.config, prediction_type=tc.prediction_type)
@@ -140,76 +136,97 @@ class Trainer:
     def run(self) -> Path:
         tc, accelerator = self.train_config, self.accelerator
         optimizer = torch.optim.AdamW(self.parameters, lr=tc.learning_rate, weight_decay=tc.weight_decay)
-        processes = accelerator.num_processes
+        # stepped once per optimizer step here (accelerate's wrapper would step it once per
+        # process, which ties its state to the process count)
         lr_scheduler = get_scheduler(
-            tc.lr_schedule, optimizer, num_warmup_steps=tc.warmup_steps * processes,
-            num_training_steps=tc.max_steps * processes,
-        )  # fmt: skip
+            tc.lr_schedule, optimizer, num_warmup_steps=tc.warmup_steps, num_training_steps=tc.max_steps
+        )
         ema = EMAModel(self.parameters, decay=tc.ema_decay) if tc.ema_decay else None
-        sampler = EpochSampler(len(self.dataset), tc.seed)
-        loader = torch.utils.data.DataLoader(  # its own generator: making an iterator (a resume makes
-            # one more) must not draw from the global random state the checkpoints restore
-            self.dataset, batch_size=tc.batch_size, sampler=sampler, num_workers=tc.num_workers, drop_last=True,
-            generator=torch.Generator().manual_seed(tc.seed),
-        )  # fmt: skip
-        if len(loader) == 0:
-            pairs_file = self.paths.index / "pairs.csv"
-            raise DataError(f"{pairs_file}: {len(self.dataset)} training pairs, fewer than a batch of {tc.batch_size}")
         self.model.train()  # the trainable modules; the frozen ones stay in eval mode
         loss_module = DiffusionLoss(self.model, self.scheduler, tc)
-        loss_module, optimizer, loader, lr_scheduler = accelerator.prepare(loss_module, optimizer, loader, lr_scheduler)
+        loss_module, optimizer = accelerator.prepare(loss_module, optimizer)
         self.model.to(accelerator.device)
         if ema is not None:
             ema.to(accelerator.device)
         latents = LatentCache.prepare(self, accelerator) if tc.cache_latents else None
 
-        step = self._resume(optimizer, lr_scheduler, ema)
-        batches_per_epoch = len(loader)
-        done = step * tc.gradient_accumulation
-        epoch, skip = divmod(done, batches_per_epoch)
+        progress = self._resume(optimizer, lr_scheduler, ema)
+        layout = progress.layout
+        accelerator.gradient_accumulation_steps = layout.accumulation
+        if layout.steps_per_epoch(len(self.dataset)) == 0:
+            raise DataError(
+                f"{self.paths.index / 'pairs.csv'}: {len(self.dataset)} training pairs, fewer than one step's "
+                f"{layout.global_batch} (train.batch_size x processes x gradient_accumulation)"
+            )
+        order = GlobalOrder(len(self.dataset), tc.seed, layout, accelerator.process_index)
+        # its own generator: making an iterator must not draw from the random state checkpoints keep
+        loader = torch.utils.data.DataLoader(
+            self.dataset, batch_sampler=order, num_workers=tc.num_workers,
+            generator=torch.Generator().manual_seed(tc.seed),
+        )  # fmt: skip
+        step, epoch, position = progress.step, progress.epoch, progress.position
         bar = tqdm(total=tc.max_steps, initial=step, desc="training", disable=not accelerator.is_local_main_process)
-        started, seen = time.perf_counter(), 0
+        started, seen, forward = time.perf_counter(), 0, 0
         losses: list[torch.Tensor] = []
-        while step < tc.max_steps:
-            sampler.set_epoch(epoch)
-            self.dataset.set_epoch(epoch)
-            # accelerate's loader re-applies its own pass counter to the sampler on every pass: it
-            # must count from this epoch, or a run resumed after epoch 0 replays epoch 0's order
-            loader.set_epoch(epoch)
-            batches = accelerator.skip_first_batches(loader, skip) if skip else loader
-            for batch in batches:
-                with accelerator.accumulate(loss_module):
-                    cached = latents.lookup(batch, accelerator.device) if latents is not None else None
-                    loss = loss_module(batch, cached)
-                    accelerator.backward(loss)
-                    if accelerator.sync_gradients:
-                        accelerator.clip_grad_norm_(self.parameters, tc.max_grad_norm)
-                    optimizer.step()
-                    lr_scheduler.step()
-                    optimizer.zero_grad(set_to_none=True)
-                losses.append(loss.detach())  # gathered at log time, not synchronised every batch
-                seen += batch["source"].shape[0] * processes
-                if not accelerator.sync_gradients:
-                    continue
-                step += 1
-                bar.update(1)
-                if ema is not None:
-                    ema.step(self.parameters)
-                if step % tc.log_every == 0 or step == tc.max_steps:
-                    rate = seen / (time.perf_counter() - started)
-                    mean_loss = accelerator.gather(torch.stack(losses)).mean().item()
-                    self._log(step, epoch, mean_loss, lr_scheduler.get_last_lr()[0], rate)
-                    losses, seen, started = [], 0, time.perf_counter()
-                if step % tc.validate_every == 0 or step == tc.max_steps:
-                    self._validate(step, ema)
-                if step % tc.checkpoint_every == 0 or step == tc.max_steps:
-                    self._checkpoint(step, optimizer, lr_scheduler, ema)
-                if step >= tc.max_steps:
-                    break
-            epoch, skip = epoch + 1, 0
+        with StopRequest() as stop:
+            while step < tc.max_steps:
+                self.dataset.set_epoch(epoch)
+                order.start(epoch, position)
+                for batch in loader:
+                    batch = send_to_device(batch, accelerator.device)
+                    with self.streams.use(forward), accelerator.accumulate(loss_module):
+                        cached = latents.lookup(batch, accelerator.device) if latents is not None else None
+                        loss = loss_module(batch, cached)
+                        accelerator.backward(loss)
+                        if accelerator.sync_gradients:
+                            accelerator.clip_grad_norm_(self.parameters, tc.max_grad_norm)
+                        optimizer.step()
+                        optimizer.zero_grad(set_to_none=True)
+                    losses.append(loss.detach())  # gathered at log time, not synchronised every batch
+                    seen += batch["source"].shape[0] * layout.processes
+                    position += layout.forward_pairs
+                    forward = (forward + 1) % layout.accumulation
+                    if not accelerator.sync_gradients:
+                        continue
+                    if not optimizer.step_was_skipped:  # fp16's scaler skips steps with inf gradients
+                        lr_scheduler.step()
+                    step += 1
+                    bar.update(1)
+                    if ema is not None:
+                        ema.step(self.parameters)
+                    if step % tc.log_every == 0 or step == tc.max_steps:
+                        rate = seen / (time.perf_counter() - started)
+                        mean_loss = accelerator.gather(torch.stack(losses)).mean().item()
+                        self._log(step, epoch, mean_loss, lr_scheduler.get_last_lr()[0], rate)
+                        losses, seen, started = [], 0, time.perf_counter()
+                    if step % tc.validate_every == 0 or step == tc.max_steps:
+                        self._validate(step, ema)
+                    stopping = self._stop_agreed(stop) and step < tc.max_steps
+                    if step % tc.checkpoint_every == 0 or step == tc.max_steps or stopping:
+                        done = Progress(step, epoch, position, layout.processes, layout.batch_size, layout.accumulation)
+                        self._checkpoint(done, optimizer, lr_scheduler, ema)
+                    if stopping:
+                        bar.close()
+                        by = stop.received.name if stop.received else "a signal to another process"
+                        raise TrainingStopped(
+                            f"stopped on {by} after step {step} of {tc.max_steps} with a checkpoint in "
+                            f"{self.paths.checkpoints}: run the same command again to resume"
+                        )
+                    if step >= tc.max_steps:
+                        break
+                epoch, position = epoch + 1, 0
         bar.close()
         self._finish(ema)
         return self.paths.model
+
+    def _stop_agreed(self, stop: StopRequest) -> bool:
+        """Whether any process received a stop signal: all of them stop after the same step (one
+        small all-reduce per step; a signal reaches the processes of a job at different times)."""
+        if self.accelerator.num_processes == 1:
+            return stop.received is not None
+        if stop.received is not None:
+            self.accelerator.set_trigger()
+        return self.accelerator.check_trigger()
 
     # -- pieces ---------------------------------------------------------------------------------
     def _log(self, step: int, epoch: int, loss: float, lr: float, rate: float) -> None:
@@ -220,30 +237,35 @@ class Trainer:
             handle.write(json.dumps(record) + "\n")
         logger.info("step %d: loss %.4f, lr %.2e, %.1f samples/s", step, loss, lr, rate)
 
-    def _checkpoint(self, step: int, optimizer, lr_scheduler, ema) -> None:
+    def _checkpoint(self, progress: Progress, optimizer, lr_scheduler, ema) -> None:
         accelerator, directory = self.accelerator, self.paths.checkpoints
-        staging = checkpoints.staging_folder(directory, step)
+        staging = checkpoints.staging_folder(directory, progress.step)
         if accelerator.is_main_process:
             staging.mkdir(parents=True, exist_ok=True)
         accelerator.wait_for_everyone()
-        checkpoints.save_random_state(staging / f"random_{accelerator.process_index}")
+        self.streams.save(staging)
         if accelerator.is_main_process:
             checkpoints.save_state_dict(_named_trainable(self.model), staging / "trainable")
             checkpoints.save_state_dict(optimizer.state_dict(), staging / "optimizer")
             checkpoints.save_state_dict(lr_scheduler.state_dict(), staging / "lr_scheduler")
             if ema is not None:
                 checkpoints.save_state_dict(ema.state_dict(), staging / "ema")
-            (staging / "progress.json").write_text(json.dumps({"step": step, "processes": accelerator.num_processes}))
+            if accelerator.scaler is not None:
+                checkpoints.save_state_dict(accelerator.scaler.state_dict(), staging / "grad_scaler")
+            progress.save(staging)
         accelerator.wait_for_everyone()
         if accelerator.is_main_process:
-            final = checkpoints.publish(directory, step, self.train_config.keep_checkpoints)
+            final = checkpoints.publish(directory, progress.step, self.train_config.keep_checkpoints)
             self.paths.write_log_views()
             logger.info("checkpoint %s", final)
         accelerator.wait_for_everyone()
 
-    def _resume(self, optimizer, lr_scheduler, ema) -> int:
+    def _resume(self, optimizer, lr_scheduler, ema) -> Progress:
+        """Load the newest checkpoint into the run and say where it stood; a new run's progress
+        when there is none. Sets up the random streams for the layout the run goes on with."""
+        tc, accelerator = self.train_config, self.accelerator
         available = checkpoints.list_checkpoints(self.paths.checkpoints)
-        if self.accelerator.is_main_process:  # the config of this (possibly resumed) run
+        if accelerator.is_main_process:  # the config of this (possibly resumed) run
             self.paths.out.mkdir(parents=True, exist_ok=True)
             with atomic_write(self.paths.out / "config.resolved.yaml") as handle:
                 handle.write(self.setup.resolved_config)
@@ -254,16 +276,25 @@ class Trainer:
             if not (self.paths.resume_from / "progress.json").is_file():
                 raise UsageError(f"{self.paths.resume_from} is not a complete checkpoint (no progress.json)")
             available = [self.paths.resume_from]
+        processes, index = accelerator.num_processes, accelerator.process_index
         if not available:
-            if self.accelerator.is_main_process:
+            if accelerator.is_main_process:
                 self.paths.log.unlink(missing_ok=True)
-            return 0
+            progress = Progress(0, 0, 0, processes, tc.batch_size, tc.gradient_accumulation)
+            self.streams = RandomStreams(progress.layout, index)
+            self.streams.start(tc.seed)
+            return progress
         latest = available[-1]
-        progress = json.loads((latest / "progress.json").read_text())
-        if progress["processes"] != self.accelerator.num_processes:
-            raise UsageError(
-                f"{latest} was written by {progress['processes']} process(es); resume with the same number"
+        saved = Progress.load(latest)
+        accumulation = elastic_accumulation(saved.layout.global_batch, tc.batch_size, processes, latest)
+        if (processes, tc.batch_size) != (saved.processes, saved.batch_size):
+            logger.warning(
+                "%s was written by %d process(es) of batch %d with gradient accumulation %d; going on with %d of "
+                "batch %d and accumulation %d (the same %d pairs per step)",
+                *(latest, saved.processes, saved.batch_size, saved.gradient_accumulation),
+                *(processes, tc.batch_size, accumulation, saved.layout.global_batch),
             )
+        progress = Progress(saved.step, saved.epoch, saved.position, processes, tc.batch_size, accumulation)
         state = checkpoints.load_state_dict(latest / "trainable")
         parameters = _named_trainable(self.model)
         _check_fits(latest, state, parameters)
@@ -274,15 +305,18 @@ class Trainer:
         lr_scheduler.load_state_dict(checkpoints.load_state_dict(latest / "lr_scheduler"))
         if ema is not None:
             ema.load_state_dict(checkpoints.load_state_dict(latest / "ema"))
-        checkpoints.load_random_state(latest / f"random_{self.accelerator.process_index}")
-        step = progress["step"]
-        if self.accelerator.is_main_process:  # drop log lines written after the checkpoint
+        if accelerator.scaler is not None and (latest / "grad_scaler.json").is_file():
+            accelerator.scaler.load_state_dict(checkpoints.load_state_dict(latest / "grad_scaler"))
+        self.streams = RandomStreams(progress.layout, index)
+        self.streams.load(latest, tc.seed, saved.step)
+        if accelerator.is_main_process:  # drop log lines written after the checkpoint
             lines = self.paths.log.read_text().splitlines() if self.paths.log.exists() else []
-            kept = [line for line in lines if json.loads(line)["step"] <= step]
+            kept = [line for line in lines if json.loads(line)["step"] <= saved.step]
             with atomic_write(self.paths.log) as handle:
                 handle.write("".join(line + "\n" for line in kept))
-        logger.info("resumed from %s (step %d)", latest, step)
-        return step
+        logger.info("resumed from %s (step %d, epoch %d, %d pairs into it)", latest, saved.step, saved.epoch,
+                    saved.position)  # fmt: skip
+        return progress
 
     @torch.no_grad()
     def _validate(self, step: int, ema) -> None:
