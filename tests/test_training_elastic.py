@@ -3,6 +3,7 @@ checkpoint of 2 processes goes on on 1 and one of 1 on 2 with the same pairs and
 per step; a signal to one process stops all of them after the same step."""
 
 import json
+import logging
 import shutil
 import subprocess
 import time
@@ -83,6 +84,8 @@ def test_a_checkpoint_goes_on_on_another_process_count(before, after, small_demo
 
     progress = json.loads((resumed / "checkpoints" / "step-0000006" / "progress.json").read_text())
     assert (progress["processes"], progress["gradient_accumulation"]) == (after, 2 // after)
+    (start, end) = [json.loads(line) for line in (resumed / "starts.jsonl").read_text().splitlines()]
+    assert (start["step"], start["processes"], len(start["hosts"]), end["event"]) == (3, after, after, "finished")
     expected_loss, actual_loss = _losses(whole), _losses(resumed)
     assert actual_loss[4] == pytest.approx(expected_loss[4], rel=1e-6)
     for step in (5, 6):
@@ -92,17 +95,9 @@ def test_a_checkpoint_goes_on_on_another_process_count(before, after, small_demo
 def test_a_signal_to_one_process_stops_every_process_after_the_same_step(small_demo_csv, demo_index_dir, tmp_path):
     out = tmp_path / "run"
     command = training_command(2, small_demo_csv, demo_index_dir, tmp_path / "poses", out, _run(max_steps=200))
-    launcher = subprocess.Popen(
-        command, env=training_environment(tmp_path / "draws"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    launcher = _launch_until_logged(command, tmp_path / "draws", out / "train_log.jsonl")
     try:
-        deadline = time.monotonic() + 300
-        while not (out / "train_log.jsonl").is_file() or len((out / "train_log.jsonl").read_text().splitlines()) < 4:
-            assert launcher.poll() is None and time.monotonic() < deadline, launcher.communicate()[1][-3000:]
-            time.sleep(0.2)
-        workers = [p for p in psutil.Process(launcher.pid).children(recursive=True) if "RANK" in p.environ()]
-        rank1 = next(p for p in workers if p.environ()["RANK"] == "1")
-        rank1.send_signal(psutil.signal.SIGUSR1)
+        _worker(launcher, 1).send_signal(psutil.signal.SIGUSR1)
         _, stderr = launcher.communicate(timeout=300)
     finally:
         if launcher.poll() is None:
@@ -115,3 +110,46 @@ def test_a_signal_to_one_process_stops_every_process_after_the_same_step(small_d
     assert stderr.count(f"after step {step} of 200") == 2  # both processes, the same step
     assert {p.name for p in checkpoint.glob("random_*.json")} == {"random_0.json", "random_1.json"}
     assert not (out / "model").exists()
+
+
+def _launch_until_logged(command, record, log, lines=4):
+    """Start a training launcher; return it once its log has ``lines`` steps (the processes run)."""
+    launcher = subprocess.Popen(
+        command, env=training_environment(record), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 300
+    while not log.is_file() or len(log.read_text().splitlines()) < lines:
+        if launcher.poll() is not None or time.monotonic() > deadline:
+            launcher.kill()
+            pytest.fail(launcher.communicate()[1][-3000:])
+        time.sleep(0.2)
+    return launcher
+
+
+def _worker(launcher, rank):
+    workers = [p for p in psutil.Process(launcher.pid).children(recursive=True) if "RANK" in p.environ()]
+    return next(p for p in workers if p.environ()["RANK"] == str(rank))
+
+
+def test_a_hung_process_ends_the_run_after_the_collective_timeout(small_demo_csv, demo_index_dir, tmp_path):
+    """A process stopped mid-run (SIGSTOP: alive, silent, as on a hung node) leaves the other one
+    waiting at the next gradient all-reduce; after train.collective_timeout it fails, and the
+    launcher ends the run instead of waiting for the job's time limit."""
+    run = _run(max_steps=500)
+    run["train"]["collective_timeout"] = 10
+    out = tmp_path / "run"
+    command = training_command(2, small_demo_csv, demo_index_dir, tmp_path / "poses", out, run)
+    launcher = _launch_until_logged(command, tmp_path / "draws", out / "train_log.jsonl")
+    try:
+        _worker(launcher, 1).send_signal(psutil.signal.SIGSTOP)
+        stopped = time.monotonic()
+        _, stderr = launcher.communicate(timeout=120)
+        waited = time.monotonic() - stopped
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+    logging.getLogger(__name__).info("the run ended %.1f s after one of its processes stopped", waited)
+    assert launcher.returncode != 0
+    # 10 s for the collective, then the launcher's grace for the stopped process (30 s) before SIGKILL
+    assert 10 <= waited < 10 + 60, waited
+    assert "Timed out" in stderr or "timed out" in stderr, stderr[-3000:]

@@ -136,6 +136,9 @@ def test_a_signal_stops_after_the_current_step_with_a_checkpoint(small_demo_csv,
     _assert_same_weights(whole / "model", stopped / "model")
     log = [json.loads(line)["step"] for line in (stopped / "train_log.jsonl").read_text().splitlines()]
     assert log == [1, 2, 3, 4, 5, 6]
+    starts = [json.loads(line) for line in (stopped / "starts.jsonl").read_text().splitlines()]
+    assert [(s["event"], s["step"]) for s in starts] == [("start", 0), ("stopped", 3), ("start", 3), ("finished", 6)]
+    assert starts[1]["signal"] == "SIGTERM" and starts[2]["processes"] == 1 and len(starts[2]["hosts"]) == 1
 
 
 def test_the_loss_scaler_state_is_checkpointed_and_restored(small_demo_csv, demo_index_dir, tmp_path):

@@ -36,7 +36,7 @@ from dnaf.models.dnaf_model import DNAFModel
 from dnaf.pairs.dataset import PairDataset, ordered_pairs
 from dnaf.pipeline import DNAFPipeline, Guidance, make_sampler
 from dnaf.pose.cache import SkeletonCache
-from dnaf.training import checkpoints
+from dnaf.training import checkpoints, history
 from dnaf.training.checkpoints import Progress
 from dnaf.training.config import TrainSetup
 from dnaf.training.latents import LatentCache
@@ -71,6 +71,10 @@ class TrainPaths:
     @property
     def log(self) -> Path:
         return self.out / "train_log.jsonl"
+
+    @property
+    def starts(self) -> Path:
+        return self.out / "starts.jsonl"
 
     def write_log_views(self) -> None:
         """loss.png and train_log.csv (for `dvc plots`) from the log as it stands."""
@@ -165,6 +169,7 @@ class Trainer:
             generator=torch.Generator().manual_seed(tc.seed),
         )  # fmt: skip
         step, epoch, position = progress.step, progress.epoch, progress.position
+        history.record_start(self.paths.starts, accelerator, step, epoch, layout.accumulation)
         bar = tqdm(total=tc.max_steps, initial=step, desc="training", disable=not accelerator.is_local_main_process)
         started, seen, forward = time.perf_counter(), 0, 0
         losses: list[torch.Tensor] = []
@@ -208,6 +213,7 @@ class Trainer:
                     if stopping:
                         bar.close()
                         by = stop.received.name if stop.received else "a signal to another process"
+                        history.record_end(self.paths.starts, accelerator, step, by)
                         raise TrainingStopped(
                             f"stopped on {by} after step {step} of {tc.max_steps} with a checkpoint in "
                             f"{self.paths.checkpoints}: run the same command again to resume"
@@ -217,6 +223,7 @@ class Trainer:
                 epoch, position = epoch + 1, 0
         bar.close()
         self._finish(ema)
+        history.record_end(self.paths.starts, accelerator, step, None)
         return self.paths.model
 
     def _stop_agreed(self, stop: StopRequest) -> bool:
@@ -279,7 +286,8 @@ class Trainer:
         processes, index = accelerator.num_processes, accelerator.process_index
         if not available:
             if accelerator.is_main_process:
-                self.paths.log.unlink(missing_ok=True)
+                self.paths.log.unlink(missing_ok=True)  # a new run: nothing of an earlier one's history
+                self.paths.starts.unlink(missing_ok=True)
             progress = Progress(0, 0, 0, processes, tc.batch_size, tc.gradient_accumulation)
             self.streams = RandomStreams(progress.layout, index)
             self.streams.start(tc.seed)
