@@ -178,9 +178,25 @@ class LaunchConfig(StrictModel):
     sample: str = "dnaf"
     """One sampling job per shard; prefix it with accelerate launch to give a shard several GPUs."""
     train_gpus: int = Field(0, ge=0)
-    """GPUs the training job asks the scheduler for (Snakemake resource `gpu`)."""
+    """GPUs the training job asks the scheduler for in all (Snakemake resource `gpu`)."""
     sample_gpus: int = Field(0, ge=0)
     """GPUs each sampling shard asks for."""
+    train_nodes: PositiveInt = 1
+    """Nodes the training job spans on a cluster (Snakemake resource `nodes`)."""
+    train_tasks_per_node: int = Field(0, ge=0)
+    """Training processes srun starts on each node, `train` being a command that starts them with
+    srun (config/launch-multinode.yaml); the SLURM executor then leaves the command unwrapped
+    (resource `mpi`). 0 = `train` starts its processes itself, in one node."""
+
+    @model_validator(mode="after")
+    def _check(self) -> LaunchConfig:
+        if self.train_nodes > 1 and not self.train_tasks_per_node:
+            raise ValueError("train_nodes > 1 needs train_tasks_per_node: a `train` command that starts them with srun")
+        if self.train_tasks_per_node and self.train_nodes * self.train_tasks_per_node < 2:
+            raise ValueError(
+                "SLURM's executor launches a single training process itself: set train_tasks_per_node to 0"
+            )
+        return self
 
 
 class RehearsalConfig(StrictModel):

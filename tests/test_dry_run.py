@@ -71,6 +71,10 @@ def test_through_the_slurm_profile_training_asks_for_8_gpus_and_each_shard_for_o
     jobs = job_resources(result.stdout)
     (train,) = jobs["train_model"]
     assert train["gpu"] == "8" and train["slurm_partition"] == "gpu"
+    # srun starts its 8 processes (the executor leaves the command unwrapped: mpi), which alone get
+    # the signal 15 min before the site's time limit
+    assert (train["nodes"], train["tasks_per_node"], train["mpi"]) == ("1", "8", "srun")
+    assert (train["runtime"], train["slurm_extra"]) == ("1440", "--signal=USR1@900")
     assert [(shard["gpu"], shard["slurm_partition"]) for shard in jobs["sample_shard"]] == [("1", "gpu")] * 4
     for rule in ("check_data", "index_data", "gather_samples", "aggregate"):
         for job in jobs[rule]:

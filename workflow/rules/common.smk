@@ -194,6 +194,25 @@ def appearance_options(wildcards, input):
     return options + f"--swap {input.swap}"
 
 
+def train_job_resources():
+    """The training job's cluster resources, from the launch config: its GPUs, and for a training
+    that starts its processes with srun (launch.train_tasks_per_node) its nodes and tasks, with
+    `mpi`, which tells Snakemake's SLURM executor to run the command as it is instead of inside
+    an srun of its own (docs/cluster.md)."""
+    launch = config["launch"]
+    resources = {"gpu": launch["train_gpus"]}
+    per_node = launch["train_tasks_per_node"]
+    if per_node:
+        resources |= {"mpi": "srun", "nodes": launch["train_nodes"]}
+        # the executor passes --ntasks-per-node only above 1, and reads a GPU job's `tasks` as
+        # tasks per GPU unless tasks_per_gpu is given (0: none)
+        if per_node > 1:
+            resources["tasks_per_node"] = per_node
+        else:
+            resources |= {"tasks": launch["train_nodes"], "tasks_per_gpu": 0}
+    return resources
+
+
 def conda_env(gpus):
     """A GPU rule's conda environment (relative to workflow/rules): envs/dnaf-cuda.yaml, with
     xformers, when the config gives its jobs GPUs, else the environment of every other rule."""

@@ -58,6 +58,8 @@ if config["rehearsal"] is not None:
         benchmark:
             f"results/benchmarks/rehearse_resume/{REHEARSED}.tsv"
         threads: config["experiments"][REHEARSED]["train"]["threads"] or workflow.cores
+        resources:
+            **train_job_resources(),
         conda:
             "../../envs/dnaf.yaml"
         shell:

@@ -35,7 +35,7 @@ rule train_model:
     threads: lambda w: config["experiments"][w.dataset]["train"]["threads"] or workflow.cores
     priority: lambda w: training_priority(w.variant)
     resources:
-        gpu=config["launch"]["train_gpus"],
+        **train_job_resources(),
     conda:
         conda_env(config["launch"]["train_gpus"])
     shell:
