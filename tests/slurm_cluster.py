@@ -7,8 +7,9 @@ One node: this machine, as slurmd sees it. Two nodes: each slurmd in a network n
 which exist only inside them), with its own host name (a UTS namespace) and an /etc/hosts naming
 both (bind-mounted in a mount namespace of its own); slurmctld runs on the first. So each node is
 its own host to SLURM and to torch.distributed, and jobs on it see only its network. Debian's
-slurm-wlm is not built with --enable-multiple-slurmd (two slurmd on one host would need it: the
-node name from ``slurmd -N`` alone does not give them separate ports, spools or addresses).
+slurm-wlm 22.05 is built with --enable-multiple-slurmd (``scontrol show config``: MULTIPLE_SLURMD
+= Yes): two slurmd started with ``-N`` and a Port= each do run as two nodes, but on one host, whose
+name and address both report, so torch.distributed would see one machine.
 ``nsenter --net`` enters only the network namespace: ``ip netns exec`` would also mount a new /sys,
 hiding the cgroup file systems slurmd needs."""
 
@@ -46,10 +47,22 @@ def check_can_run() -> None:
         raise SlurmUnavailable("SLURM runs on Linux only")
     if os.geteuid() != 0:
         raise SlurmUnavailable("installing SLURM and starting its daemons needs root")
+    _remove_abandoned()
     if SYSTEM_CONF.is_symlink() and not SYSTEM_CONF.exists() and SYSTEM_CONF.resolve().parent.name.startswith(PREFIX):
         SYSTEM_CONF.unlink()  # left by a test run that was killed before it could clean up
     if SYSTEM_CONF.exists() or SYSTEM_CONF.is_symlink():
         raise SlurmUnavailable(f"{SYSTEM_CONF} exists: this machine has a SLURM set-up of its own, left alone")
+
+
+def _remove_abandoned() -> None:
+    """The clusters of test runs that were killed (their owner process is gone): their daemons
+    stopped by pid, their namespaces, files and configuration link removed. A running test's
+    cluster is left alone."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        owner = folder / "owner.pid"
+        if not owner.is_file() or _alive(int(owner.read_text())):
+            continue
+        LocalSlurm(folder, NODES if any(folder.glob("slurmd-node*.pid")) else ()).stop()
 
 
 def install() -> None:
@@ -193,6 +206,7 @@ class LocalSlurm:
             raise SlurmUnavailable("two nodes need iproute2's ip and util-linux's nsenter and unshare")
         install()
         cluster = cls(Path(tempfile.mkdtemp(prefix=PREFIX)), NODES if nodes == 2 else ())
+        (cluster.folder / "owner.pid").write_text(str(os.getpid()))
         try:
             if cluster.nodes:
                 _remove_namespaces()
@@ -284,6 +298,8 @@ ReturnToService=2
 JobRequeue=1
 KillWait=15
 OverTimeLimit=0
+# a job starts within a second of its submission, not up to 3 s later (SLURM's default)
+SchedulerParameters=batch_sched_delay=0
 {nodes}
 PartitionName=debug Nodes={partition} Default=YES MaxTime=INFINITE State=UP
 """

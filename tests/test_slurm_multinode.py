@@ -24,10 +24,11 @@ from .workflow_copy import copy_workflow, run, tool_environment
 
 pytestmark = pytest.mark.slow
 
-STEPS = 60
-# The rehearsal (latent space, bf16, the pretrained path on seeded random weights) trained longer
-# than a one-minute allocation (about 1.3 s a step on these 2 cores), with a checkpoint every 5
-# steps and one validation grid at the end.
+STEPS = 30
+# The rehearsal (latent space, bf16, the pretrained path on seeded random weights) trained for
+# longer than a one-minute allocation leaves it (about 1.3 s a step on these 2 cores, after 10 s of
+# start-up; SLURM's warning comes up to 30 s after the start), with a checkpoint every 5 steps and
+# one validation grid at the end.
 LAYER = {
     "experiments": {
         "rehearsal": {
@@ -66,6 +67,7 @@ def snakemake(cluster: LocalSlurm, target: str, *resources: str) -> list[str]:
             "snakemake", "--profile", "workflow/profiles/slurm",
             "--configfile", "config/rehearsal.yaml", "config/launch-multinode.yaml", "test.yaml",
             "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2",
+            "--seconds-between-status-checks", "2",
             "--default-resources", "slurm_partition=debug", "runtime=30", "mem_mb=1000",
             "--set-threads", "make_demo_data=1", "check_data=1", "index_data=1", "render_poses=1",
             "--set-resources", "fid_real_statistics:slurm_partition=debug", "sample_shard:slurm_partition=debug",
@@ -105,6 +107,71 @@ def same_model(first: Path, second: Path, out: Path) -> dict:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(out.read_text())
+
+
+# The cluster itself, before the training: a task on each node, and torch.distributed between them.
+ALL_REDUCE = """import json, socket, sys
+from pathlib import Path
+import torch
+import torch.distributed as dist
+
+dist.init_process_group("gloo")
+rank, total = dist.get_rank(), torch.tensor([float(dist.get_rank())])
+dist.all_reduce(total)
+host = socket.gethostname()
+record = {"rank": rank, "world": dist.get_world_size(), "sum": total.item(), "host": host,
+          "address": socket.gethostbyname(host)}
+Path(sys.argv[1], f"rank{rank}.json").write_text(json.dumps(record))
+dist.destroy_process_group()
+"""
+
+
+def batch_job(cluster: LocalSlurm, folder: Path, script: str, timeout: float = 300) -> tuple[str, str]:
+    """``script`` as a batch job over both nodes, one task each, submitted from the login node; its
+    id and output once it has ended with exit code 0 (squeue asked every 0.5 s: ``sbatch --wait``
+    looks only every 10 s). Its batch step runs on the first node."""
+    (folder / "job.sh").write_text(f"#!/bin/bash\nset -eu\n{script}\n")
+    environment = tool_environment(**cluster.environment())
+    submit = cluster.login(
+        "sbatch", "--parsable", "--nodes=2", "--ntasks-per-node=1", "--time=3", f"--output={folder / 'job.out'}",
+        str(folder / "job.sh"),
+    )  # fmt: skip
+    job = subprocess.run(submit, cwd=folder, env=environment, capture_output=True, text=True, check=True).stdout
+    job = job.strip().split(";")[0]
+    deadline = time.monotonic() + timeout
+    queued = cluster.login("squeue", "--noheader", f"--jobs={job}")
+    while subprocess.run(queued, env=environment, capture_output=True, text=True).stdout.strip():
+        assert time.monotonic() < deadline, f"job {job} still queued after {timeout:.0f} s"
+        time.sleep(0.5)
+    output = (folder / "job.out").read_text() if (folder / "job.out").is_file() else ""
+    controller = cluster.controller_log.read_text()
+    assert f"_job_complete: JobId={job} WEXITSTATUS 0" in controller, output + controller[-3000:]
+    return job, output
+
+
+def test_a_job_over_both_nodes_runs_a_task_on_each_host(cluster, tmp_path):
+    job, output = batch_job(cluster, tmp_path, "srun bash -c 'echo $SLURM_NODEID $(hostname) $SLURM_JOB_NODELIST'")
+    listed = ",".join(node.name for node in cluster.nodes)
+    tasks = sorted(line.split() for line in output.splitlines())
+    assert tasks == [[str(rank), node.name, listed] for rank, node in enumerate(cluster.nodes)], output
+    assert allocated_nodes(cluster, job) == {node.name for node in cluster.nodes}
+
+
+def test_torch_distributed_all_reduces_across_both_nodes(cluster, tmp_path):
+    """torch.distributed.run on each node (SLURM's node id as its node rank, the job's first host
+    as the rendezvous), gloo between them: the two ranks meet over the nodes' own network."""
+    program = tmp_path / "all_reduce.py"
+    program.write_text(ALL_REDUCE)
+    script = (  # \$SLURM_NODEID: each task's own, in the shell srun starts on its node
+        'master=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)\n'
+        f'srun bash -c "exec {sys.executable} -m torch.distributed.run --nnodes 2 --nproc_per_node 1 '
+        f"--node_rank \\$SLURM_NODEID --master_addr $master --master_port 29511 "
+        f'{program} {tmp_path}"'
+    )
+    batch_job(cluster, tmp_path, script)
+    records = [json.loads((tmp_path / f"rank{rank}.json").read_text()) for rank in (0, 1)]
+    assert [(r["rank"], r["world"], r["sum"]) for r in records] == [(0, 2, 1.0), (1, 2, 1.0)]
+    assert [(r["host"], r["address"]) for r in records] == [(node.name, node.address) for node in cluster.nodes]
 
 
 @pytest.fixture(scope="module")
@@ -160,10 +227,11 @@ def _allocations(history: list[dict]) -> list[tuple[dict, dict | None]]:
 
 
 def test_a_training_longer_than_its_time_limit_goes_on_in_the_next_allocation(cluster, workflow, multinode_run):
-    """A one-minute limit with SIGUSR1 30 s before it (SLURM checks limits every 30 s, so the
-    signal or, failing that, the SIGTERM of the limit comes 30-60 s in): each allocation stops
-    after a step with a checkpoint, the profile submits the job again, and the last one ends with
-    the weights of the uninterrupted run."""
+    """A one-minute limit with SIGUSR1 30 s before it (SLURM sends it at its first check of time
+    limits, every 30 s, that finds the job within the lead plus 30 s of its end: here at once, so
+    0-30 s in; one that comes before `dnaf train` catches it is ignored, and the limit's SIGTERM
+    stops the run): each allocation stops after a step with a checkpoint, the profile submits the
+    job again, and the last one ends with the weights of the uninterrupted run."""
     _, reference, _ = multinode_run
     shutil.rmtree(workflow / TRAIN)
     command = snakemake(
@@ -171,6 +239,7 @@ def test_a_training_longer_than_its_time_limit_goes_on_in_the_next_allocation(cl
     )
     result = run(workflow, *command, **cluster.environment())
     output = result.stdout + result.stderr
+    (workflow / "time-limit.out").write_text(output)  # every attempt's log (show-failed-logs), for a failure
     assert result.returncode == 0, output[-4000:] + cluster.controller_log.read_text()[-3000:]
 
     jobs = submitted(output, "train_model")

@@ -10,14 +10,18 @@ from dnaf.commands.common import Verbs, dataset_and_root, dataset_options, logge
 from dnaf.config import Config, train_setup
 from dnaf.core.errors import EXIT_OK, DataError, UsageError
 from dnaf.io.atomic import atomic_write
+from dnaf.training.stopping import StopRequest
 
 
 def train(args: argparse.Namespace, config: Config) -> int:
-    from dnaf.training.trainer import Trainer, TrainPaths
+    # the stop signals are caught from here on, before the minutes that loading torch and the
+    # models can take: a signal then stops training after its first step instead of killing it
+    with StopRequest() as stop:
+        from dnaf.training.trainer import Trainer, TrainPaths
 
-    dataset, root = dataset_and_root(args, config)
-    paths = TrainPaths(index=args.index, root=root, poses=args.poses, out=args.out, resume_from=args.resume_from)
-    Trainer(train_setup(config, args.dataset), paths).run()
+        dataset, root = dataset_and_root(args, config)
+        paths = TrainPaths(index=args.index, root=root, poses=args.poses, out=args.out, resume_from=args.resume_from)
+        Trainer(train_setup(config, args.dataset), paths).run(stop)
     return EXIT_OK
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -137,7 +138,13 @@ class Trainer:
             module.to(dtype)
 
     # -- the loop -----------------------------------------------------------------------------
-    def run(self) -> Path:
+    def run(self, stop: StopRequest | None = None) -> Path:
+        """Train to max_steps; -> the model folder. ``stop``: an active StopRequest of the caller
+        (else the run catches the stop signals while it trains)."""
+        with ExitStack() as stack:
+            return self._run(stop or stack.enter_context(StopRequest()))
+
+    def _run(self, stop: StopRequest) -> Path:
         tc, accelerator = self.train_config, self.accelerator
         optimizer = torch.optim.AdamW(self.parameters, lr=tc.learning_rate, weight_decay=tc.weight_decay)
         # stepped once per optimizer step here (accelerate's wrapper would step it once per
@@ -173,54 +180,53 @@ class Trainer:
         bar = tqdm(total=tc.max_steps, initial=step, desc="training", disable=not accelerator.is_local_main_process)
         started, seen, forward = time.perf_counter(), 0, 0
         losses: list[torch.Tensor] = []
-        with StopRequest() as stop:
-            while step < tc.max_steps:
-                self.dataset.set_epoch(epoch)
-                order.start(epoch, position)
-                for batch in loader:
-                    batch = send_to_device(batch, accelerator.device)
-                    with self.streams.use(forward), accelerator.accumulate(loss_module):
-                        cached = latents.lookup(batch, accelerator.device) if latents is not None else None
-                        loss = loss_module(batch, cached)
-                        accelerator.backward(loss)
-                        if accelerator.sync_gradients:
-                            accelerator.clip_grad_norm_(self.parameters, tc.max_grad_norm)
-                        optimizer.step()
-                        optimizer.zero_grad(set_to_none=True)
-                    losses.append(loss.detach())  # gathered at log time, not synchronised every batch
-                    seen += batch["source"].shape[0] * layout.processes
-                    position += layout.forward_pairs
-                    forward = (forward + 1) % layout.accumulation
-                    if not accelerator.sync_gradients:
-                        continue
-                    if not optimizer.step_was_skipped:  # fp16's scaler skips steps with inf gradients
-                        lr_scheduler.step()
-                    step += 1
-                    bar.update(1)
-                    if ema is not None:
-                        ema.step(self.parameters)
-                    if step % tc.log_every == 0 or step == tc.max_steps:
-                        rate = seen / (time.perf_counter() - started)
-                        mean_loss = accelerator.gather(torch.stack(losses)).mean().item()
-                        self._log(step, epoch, mean_loss, lr_scheduler.get_last_lr()[0], rate)
-                        losses, seen, started = [], 0, time.perf_counter()
-                    if step % tc.validate_every == 0 or step == tc.max_steps:
-                        self._validate(step, ema)
-                    stopping = self._stop_agreed(stop) and step < tc.max_steps
-                    if step % tc.checkpoint_every == 0 or step == tc.max_steps or stopping:
-                        done = Progress(step, epoch, position, layout.processes, layout.batch_size, layout.accumulation)
-                        self._checkpoint(done, optimizer, lr_scheduler, ema)
-                    if stopping:
-                        bar.close()
-                        by = stop.received.name if stop.received else "a signal to another process"
-                        history.record_end(self.paths.starts, accelerator, step, by)
-                        raise TrainingStopped(
-                            f"stopped on {by} after step {step} of {tc.max_steps} with a checkpoint in "
-                            f"{self.paths.checkpoints}: run the same command again to resume"
-                        )
-                    if step >= tc.max_steps:
-                        break
-                epoch, position = epoch + 1, 0
+        while step < tc.max_steps:
+            self.dataset.set_epoch(epoch)
+            order.start(epoch, position)
+            for batch in loader:
+                batch = send_to_device(batch, accelerator.device)
+                with self.streams.use(forward), accelerator.accumulate(loss_module):
+                    cached = latents.lookup(batch, accelerator.device) if latents is not None else None
+                    loss = loss_module(batch, cached)
+                    accelerator.backward(loss)
+                    if accelerator.sync_gradients:
+                        accelerator.clip_grad_norm_(self.parameters, tc.max_grad_norm)
+                    optimizer.step()
+                    optimizer.zero_grad(set_to_none=True)
+                losses.append(loss.detach())  # gathered at log time, not synchronised every batch
+                seen += batch["source"].shape[0] * layout.processes
+                position += layout.forward_pairs
+                forward = (forward + 1) % layout.accumulation
+                if not accelerator.sync_gradients:
+                    continue
+                if not optimizer.step_was_skipped:  # fp16's scaler skips steps with inf gradients
+                    lr_scheduler.step()
+                step += 1
+                bar.update(1)
+                if ema is not None:
+                    ema.step(self.parameters)
+                if step % tc.log_every == 0 or step == tc.max_steps:
+                    rate = seen / (time.perf_counter() - started)
+                    mean_loss = accelerator.gather(torch.stack(losses)).mean().item()
+                    self._log(step, epoch, mean_loss, lr_scheduler.get_last_lr()[0], rate)
+                    losses, seen, started = [], 0, time.perf_counter()
+                if step % tc.validate_every == 0 or step == tc.max_steps:
+                    self._validate(step, ema)
+                stopping = self._stop_agreed(stop) and step < tc.max_steps
+                if step % tc.checkpoint_every == 0 or step == tc.max_steps or stopping:
+                    done = Progress(step, epoch, position, layout.processes, layout.batch_size, layout.accumulation)
+                    self._checkpoint(done, optimizer, lr_scheduler, ema)
+                if stopping:
+                    bar.close()
+                    by = stop.received.name if stop.received else "a signal to another process"
+                    history.record_end(self.paths.starts, accelerator, step, by)
+                    raise TrainingStopped(
+                        f"stopped on {by} after step {step} of {tc.max_steps} with a checkpoint in "
+                        f"{self.paths.checkpoints}: run the same command again to resume"
+                    )
+                if step >= tc.max_steps:
+                    break
+            epoch, position = epoch + 1, 0
         bar.close()
         self._finish(ema)
         history.record_end(self.paths.starts, accelerator, step, None)
@@ -286,8 +292,7 @@ class Trainer:
         processes, index = accelerator.num_processes, accelerator.process_index
         if not available:
             if accelerator.is_main_process:
-                self.paths.log.unlink(missing_ok=True)  # a new run: nothing of an earlier one's history
-                self.paths.starts.unlink(missing_ok=True)
+                self.paths.log.unlink(missing_ok=True)
             progress = Progress(0, 0, 0, processes, tc.batch_size, tc.gradient_accumulation)
             self.streams = RandomStreams(progress.layout, index)
             self.streams.start(tc.seed)
