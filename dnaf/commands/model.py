@@ -10,10 +10,11 @@ from dnaf.commands.common import Verbs, dataset_and_root, dataset_options, logge
 from dnaf.config import Config, train_setup
 from dnaf.core.errors import EXIT_OK, DataError, UsageError
 from dnaf.io.atomic import atomic_write
-from dnaf.training.stopping import StopRequest
 
 
 def train(args: argparse.Namespace, config: Config) -> int:
+    from dnaf.training.stopping import StopRequest  # here: the other verbs of this module import no training
+
     # the stop signals are caught from here on, before the minutes that loading torch and the
     # models can take: a signal then stops training after its first step instead of killing it
     with StopRequest() as stop:
