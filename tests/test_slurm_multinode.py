@@ -24,11 +24,11 @@ from .workflow_copy import copy_workflow, run, tool_environment
 
 pytestmark = pytest.mark.slow
 
-STEPS = 30
+STEPS = 40
 # The rehearsal (latent space, bf16, the pretrained path on seeded random weights) trained for
-# longer than a one-minute allocation leaves it (about 1.3 s a step on these 2 cores, after 10 s of
-# start-up; SLURM's warning comes up to 30 s after the start), with a checkpoint every 5 steps and
-# one validation grid at the end.
+# longer than a one-minute allocation with its warning leaves it: about 1.3 s a step on these 2
+# cores after 13 s of start-up, against SIGUSR1 29-59 s in. A checkpoint every 5 steps and one
+# validation grid at the end.
 LAYER = {
     "experiments": {
         "rehearsal": {
@@ -36,7 +36,7 @@ LAYER = {
             "sample": {"shards": 2},
         }
     },
-    "rehearsal": {"resume_step": STEPS - 5},  # a kept checkpoint (the resume check is not run here)
+    "rehearsal": {"resume_step": 35},  # a kept checkpoint (the resume check is not run here)
 }
 TRAIN = "results/rehearsal/train"
 
@@ -227,16 +227,14 @@ def _allocations(history: list[dict]) -> list[tuple[dict, dict | None]]:
 
 
 def test_a_training_longer_than_its_time_limit_goes_on_in_the_next_allocation(cluster, workflow, multinode_run):
-    """A one-minute limit with SIGUSR1 30 s before it (SLURM sends it at its first check of time
-    limits, every 30 s, that finds the job within the lead plus 30 s of its end: here at once, so
-    0-30 s in; one that comes before `dnaf train` catches it is ignored, and the limit's SIGTERM
-    stops the run): each allocation stops after a step with a checkpoint, the profile submits the
-    job again, and the last one ends with the weights of the uninterrupted run."""
+    """A one-minute limit with SIGUSR1 1 s before it. slurmctld checks time limits every 30 s and
+    sends the warning at the first check within the lead plus 30 s of the end (measured here: a
+    lead of 1 s gave it 57 s in, 10 s gave 27 s, the limit's SIGTERM came 87 s in), so 29-59 s in,
+    when the processes are training. Each allocation stops after a step with a checkpoint, the
+    profile submits the job again, and the last one ends with the weights of the uninterrupted run."""
     _, reference, _ = multinode_run
     shutil.rmtree(workflow / TRAIN)
-    command = snakemake(
-        cluster, f"{TRAIN}/model", "train_model:runtime=1", "train_model:slurm_extra='--signal=USR1@30'"
-    )
+    command = snakemake(cluster, f"{TRAIN}/model", "train_model:runtime=1", "train_model:slurm_extra='--signal=USR1@1'")
     result = run(workflow, *command, **cluster.environment())
     output = result.stdout + result.stderr
     (workflow / "time-limit.out").write_text(output)  # every attempt's log (show-failed-logs), for a failure

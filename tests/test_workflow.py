@@ -108,7 +108,7 @@ def test_demo_reaches_the_sampled_test_set_and_resumes_training(workflow_copy):
     result = _snakemake(workflow_copy, "--cores", "2", target, "--configfile", "small.yaml", "train.yaml")
     assert result.returncode == 0, result.stderr[-3000:]
     log = (workflow_copy / "results/logs/train_model/demo.log").read_text()
-    assert "resumed from" in log and "step-0000003 (step 3)" in log
+    assert "resumed from" in log and "step-0000003 (step 3, epoch " in log
 
 
 # a phrase of each caption of the Snakemake report, as the report shows it
