@@ -140,3 +140,48 @@ def publish(directory: Path, step: int, keep: int) -> Path:
     for old in list_checkpoints(directory)[:-keep]:
         shutil.rmtree(old)
     return final
+
+
+def _check_fits(checkpoint: Path, state: dict[str, torch.Tensor], parameters: dict[str, torch.Tensor]) -> None:
+    """Refuse a checkpoint of another model (the model config changed since it was written)."""
+    problems = [f"{name}: not in the checkpoint" for name in sorted(parameters.keys() - state.keys())]
+    problems += [f"{name}: not in the configured model" for name in sorted(state.keys() - parameters.keys())]
+    problems += [
+        f"{name}: shape {tuple(state[name].shape)} in the checkpoint, {tuple(p.shape)} configured"
+        for name, p in sorted(parameters.items())
+        if name in state and state[name].shape != p.shape
+    ]
+    if problems:
+        listed = "\n  ".join(problems[:10]) + (f"\n  ... {len(problems) - 10} more" if len(problems) > 10 else "")
+        raise UsageError(
+            f"{checkpoint} does not fit the configured model (was the model config changed since it was "
+            f"written?); delete {checkpoint.parent} to train from scratch, or restore the config:\n  {listed}"
+        )
+
+
+def trainable_weights(model) -> dict[str, torch.nn.Parameter]:
+    """The trainable parameters by their name in the model (the keys of a checkpoint's weights)."""
+    return {
+        name: parameter
+        for module in model.trainable_modules()
+        for name, parameter in module.named_parameters(prefix=_prefix(model, module))
+    }
+
+
+def _prefix(model, module: torch.nn.Module) -> str:
+    """The attribute name of ``module`` in ``model`` (adapter, injectors, unet, appearance)."""
+    for name, child in model.named_children():
+        if child is module:
+            return name
+    raise ValueError("module is not a direct child of the model")
+
+
+def load_trainable(checkpoint: Path, model) -> None:
+    """The checkpoint's trainable weights into ``model`` (a DNAFModel), refused with every
+    difference listed when they do not fit it."""
+    state = load_state_dict(checkpoint / "trainable")
+    parameters = trainable_weights(model)
+    _check_fits(checkpoint, state, parameters)
+    with torch.no_grad():
+        for name, parameter in parameters.items():
+            parameter.copy_(state[name])

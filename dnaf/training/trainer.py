@@ -258,7 +258,7 @@ class Trainer:
         accelerator.wait_for_everyone()
         self.streams.save(staging)
         if accelerator.is_main_process:
-            checkpoints.save_state_dict(_named_trainable(self.model), staging / "trainable")
+            checkpoints.save_state_dict(checkpoints.trainable_weights(self.model), staging / "trainable")
             checkpoints.save_state_dict(optimizer.state_dict(), staging / "optimizer")
             checkpoints.save_state_dict(lr_scheduler.state_dict(), staging / "lr_scheduler")
             if ema is not None:
@@ -308,12 +308,7 @@ class Trainer:
                 *(processes, tc.batch_size, accumulation, saved.layout.global_batch),
             )
         progress = Progress(saved.step, saved.epoch, saved.position, processes, tc.batch_size, accumulation)
-        state = checkpoints.load_state_dict(latest / "trainable")
-        parameters = _named_trainable(self.model)
-        _check_fits(latest, state, parameters)
-        with torch.no_grad():
-            for name, parameter in parameters.items():
-                parameter.copy_(state[name])
+        checkpoints.load_trainable(latest, self.model)
         optimizer.load_state_dict(checkpoints.load_state_dict(latest / "optimizer"))
         lr_scheduler.load_state_dict(checkpoints.load_state_dict(latest / "lr_scheduler"))
         if ema is not None:
@@ -398,37 +393,3 @@ class Trainer:
             model = DNAFModel(model.config, unet, model.adapter, model.prompt, vae, appearance, model.injectors)
         sampler = make_sampler("ddim", self.scheduler, model.config.space)
         return DNAFPipeline.from_model(model, sampler, self.resolution, self.setup.dataset.skeleton_size)
-
-
-def _check_fits(checkpoint: Path, state: dict[str, torch.Tensor], parameters: dict[str, torch.Tensor]) -> None:
-    """Refuse a checkpoint of another model (the model config changed since it was written)."""
-    problems = [f"{name}: not in the checkpoint" for name in sorted(parameters.keys() - state.keys())]
-    problems += [f"{name}: not in the configured model" for name in sorted(state.keys() - parameters.keys())]
-    problems += [
-        f"{name}: shape {tuple(state[name].shape)} in the checkpoint, {tuple(p.shape)} configured"
-        for name, p in sorted(parameters.items())
-        if name in state and state[name].shape != p.shape
-    ]
-    if problems:
-        listed = "\n  ".join(problems[:10]) + (f"\n  ... {len(problems) - 10} more" if len(problems) > 10 else "")
-        raise UsageError(
-            f"{checkpoint} does not fit the configured model (was the model config changed since it was "
-            f"written?); delete {checkpoint.parent} to train from scratch, or restore the config:\n  {listed}"
-        )
-
-
-def _named_trainable(model: DNAFModel) -> dict[str, torch.nn.Parameter]:
-    """The trainable parameters by their name in the model (the keys of a checkpoint's weights)."""
-    return {
-        name: parameter
-        for module in model.trainable_modules()
-        for name, parameter in module.named_parameters(prefix=_prefix(model, module))
-    }
-
-
-def _prefix(model: DNAFModel, module: torch.nn.Module) -> str:
-    """The attribute name of ``module`` in ``model`` (adapter, injectors, unet, appearance)."""
-    for name, child in model.named_children():
-        if child is module:
-            return name
-    raise ValueError("module is not a direct child of the model")
